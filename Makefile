@@ -1,0 +1,70 @@
+# Jeonju Prepay: `make run` (the app with demo data) and `make test` (the whole suite).
+# Everything installs into .venv from uv.lock; nothing is needed on the machine but Python 3.11.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= jeonju_prepay.settings.local
+
+.PHONY: install run test lint format bandit audit messages vendor bench clean-data
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+# Migrates every schema, seeds the demo cities and serves on $(PORT) (see scripts/run.sh).
+run: install
+	PORT=$(PORT) ./scripts/run.sh
+
+test: install
+	CI=$(CI) DJANGO_SETTINGS_MODULE=jeonju_prepay.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Risky patterns in our own code (high severity fails).
+bandit: install
+	$(VENV)/bin/bandit -q -r accounts cities campaigns dashboard jeonju_prepay ledger merchants rentals vouchers -x '*/migrations/*' --severity-level high
+
+# Known vulnerabilities in the locked dependencies (needs PyPI's per-release JSON or OSV).
+audit: install
+	mkdir -p .data
+	$(UV) export --frozen --no-hashes --no-emit-project --format requirements-txt > .data/audit-requirements.txt
+	$(VENV)/bin/pip-audit --strict --disable-pip --no-deps -r .data/audit-requirements.txt
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Korean and English catalogues: extract, then compile (the .mo files are committed).
+messages: install
+	$(PY) manage.py makemessages -l ko -l en --ignore ".venv/*" --ignore ".tools/*" --ignore "node_modules/*" --ignore ".data/*"
+	$(PY) manage.py makemessages -d djangojs -l ko -l en --ignore ".venv/*" --ignore ".tools/*" --ignore "node_modules/*" --ignore ".data/*" --ignore "static/vendor/*"
+	$(PY) manage.py compilemessages --ignore ".venv/*" --ignore ".tools/*"
+
+# Refresh the pinned browser libraries from package-lock.json into static/vendor/.
+vendor:
+	npm ci --no-audit --no-fund
+	mkdir -p static/vendor
+	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico.min.css
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/chart.js/dist/chart.umd.js static/vendor/chart.umd.min.js
+	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
+
+bench: install
+	$(PY) bench/ledger_bench.py
+
+clean-data:
+	rm -rf .data

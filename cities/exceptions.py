@@ -1,0 +1,5 @@
+from jeonju_prepay.exceptions import ApplicationError
+
+
+class CityError(ApplicationError):
+    code = "city_invalid"

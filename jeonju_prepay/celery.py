@@ -1,0 +1,11 @@
+"""The Celery app. Every task carries its city's schema (tenant-schemas-celery) and runs in it."""
+
+import os
+
+from tenant_schemas_celery.app import CeleryApp
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jeonju_prepay.settings.local")
+
+app = CeleryApp("jeonju_prepay")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,34 @@
+"""URLs of a city host (the city's schema)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from accounts.api import TokenObtainApi
+
+from . import views
+
+api_v1 = [
+    path("auth/token", TokenObtainApi.as_view(), name="auth-token"),
+    path("", include("merchants.api_urls")),
+    path("", include("vouchers.api_urls")),
+    path("", include("campaigns.api_urls")),
+    path("", include("dashboard.api_urls")),
+    path("", include("rentals.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.city_home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("me/", include("accounts.urls")),
+    path("shops/", include("merchants.urls")),
+    path("wallet/", include("vouchers.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("rentals/", include("rentals.urls")),
+    path("dashboard/", include("dashboard.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,127 @@
+"""Reads of the ledger: balances, statements, and the full consistency check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from .models import Account, Entry, Posting
+
+
+def account_balance(account_id: int) -> int:
+    return Account.objects.values_list("balance", flat=True).get(pk=account_id)
+
+
+def balances_by_kind() -> dict[str, int]:
+    """Sum of stored balances per account kind (small: one row per kind)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT kind, COALESCE(SUM(balance), 0) FROM ledger_account GROUP BY kind")
+        return {kind: int(total) for kind, total in cursor.fetchall()}
+
+
+def account_statement(
+    *, account_ids: list[int], since: date | None = None, limit: int = 100
+) -> QuerySet[Posting]:
+    """Postings of the given accounts, newest first, with their entries."""
+    qs = (
+        Posting.objects.filter(account_id__in=account_ids)
+        .select_related("entry", "account")
+        .order_by("-entry__created_at", "-id")
+    )
+    if since is not None:
+        qs = qs.filter(business_date__gte=since)
+    return qs[:limit]
+
+
+def entries_recent(limit: int = 50) -> QuerySet[Entry]:
+    return Entry.objects.order_by("-id").prefetch_related("postings__account")[:limit]
+
+
+@dataclass
+class LedgerCheckReport:
+    accounts: int = 0
+    entries: int = 0
+    postings: int = 0
+    postings_sum: int = 0
+    balances_sum: int = 0
+    balance_mismatches: list[tuple[int, str, int, int]] = field(default_factory=list)
+    unbalanced_entries: list[tuple[int, int, int]] = field(default_factory=list)
+    negative_accounts: list[tuple[int, str, int]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.postings_sum == 0
+            and self.balances_sum == 0
+            and not self.balance_mismatches
+            and not self.unbalanced_entries
+            and not self.negative_accounts
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "accounts": self.accounts,
+            "entries": self.entries,
+            "postings": self.postings,
+            "postings_sum": self.postings_sum,
+            "balances_sum": self.balances_sum,
+            "balance_mismatches": [
+                {"account_id": a, "kind": k, "stored": s, "from_postings": p}
+                for a, k, s, p in self.balance_mismatches
+            ],
+            "unbalanced_entries": [
+                {"entry_id": e, "postings": c, "sum": s} for e, c, s in self.unbalanced_entries
+            ],
+            "negative_accounts": [
+                {"account_id": a, "kind": k, "balance": b} for a, k, b in self.negative_accounts
+            ],
+        }
+
+
+def ledger_check(*, limit: int = 100) -> LedgerCheckReport:
+    """Recompute every balance from the postings and verify the book, in set-based SQL.
+
+    Runs in the current city's schema, in one REPEATABLE READ snapshot when the caller opens
+    one (the nightly run does), so concurrent payments cannot produce false mismatches.
+    """
+    report = LedgerCheckReport()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT COUNT(*) FROM ledger_account),"
+            " (SELECT COUNT(*) FROM ledger_entry),"
+            " (SELECT COUNT(*) FROM ledger_posting),"
+            " (SELECT COALESCE(SUM(amount), 0) FROM ledger_posting),"
+            " (SELECT COALESCE(SUM(balance), 0) FROM ledger_account)"
+        )
+        row = cursor.fetchone()
+        report.accounts, report.entries, report.postings = int(row[0]), int(row[1]), int(row[2])
+        report.postings_sum, report.balances_sum = int(row[3]), int(row[4])
+        cursor.execute(
+            "SELECT a.id, a.kind, a.balance, COALESCE(p.total, 0)"
+            "  FROM ledger_account a"
+            "  LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM ledger_posting"
+            "             GROUP BY account_id) p ON p.account_id = a.id"
+            " WHERE a.balance <> COALESCE(p.total, 0)"
+            " ORDER BY a.id LIMIT %s",
+            [limit],
+        )
+        report.balance_mismatches = [(r[0], r[1], int(r[2]), int(r[3])) for r in cursor.fetchall()]
+        cursor.execute(
+            "SELECT e.id, COUNT(p.id), COALESCE(SUM(p.amount), 0)"
+            "  FROM ledger_entry e LEFT JOIN ledger_posting p ON p.entry_id = e.id"
+            " GROUP BY e.id HAVING COALESCE(SUM(p.amount), 0) <> 0 OR COUNT(p.id) < 2"
+            " ORDER BY e.id LIMIT %s",
+            [limit],
+        )
+        report.unbalanced_entries = [(r[0], int(r[1]), int(r[2])) for r in cursor.fetchall()]
+        cursor.execute(
+            "SELECT id, kind, balance FROM ledger_account"
+            " WHERE NOT may_go_negative AND balance < 0 ORDER BY id LIMIT %s",
+            [limit],
+        )
+        report.negative_accounts = [(r[0], r[1], int(r[2])) for r in cursor.fetchall()]
+    return report

@@ -1,0 +1,205 @@
+"""Fixtures shared by the suite.
+
+Two test cities, ``jeonju`` and ``wanju``, are created once per run in the test database, each in
+its own schema (hosts ``jeonju.localhost`` and ``wanju.localhost``). Most tests run inside a
+transaction that is rolled back (``city``). Tests that race real threads or serve a real browser
+need committed data: they take ``live_city``, a fresh city schema of their own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+from cities.middleware import clear_domain_cache
+from cities.models import City
+from cities.services import city_create, public_tenant_ensure
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+
+CITY_HOST = "jeonju.localhost"
+OTHER_CITY_HOST = "wanju.localhost"
+
+_live_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database with the public host and the two test cities, migrated."""
+    with django_db_blocker.unblock():
+        public_tenant_ensure(domain="localhost")
+        for schema, name, host in (
+            ("jeonju", "전주시", CITY_HOST),
+            ("wanju", "완주군", OTHER_CITY_HOST),
+        ):
+            if not City.objects.filter(schema_name=schema).exists():
+                city_create(schema_name=schema, name=name, domain=host)
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    cache.clear()
+    clear_domain_cache()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def city(db):
+    """The jeonju test city, active on the connection; everything is rolled back after."""
+    city = City.objects.get(schema_name="jeonju")
+    connection.set_tenant(city)
+    yield city
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def other_city(db):
+    return City.objects.get(schema_name="wanju")
+
+
+class CityClient(Client):
+    """A test client bound to one city's host, which puts the connection back on that city's
+    schema after each request (the tenant middleware moves it)."""
+
+    def __init__(self, city, host, **kwargs):
+        super().__init__(HTTP_HOST=host, **kwargs)
+        self.city = city
+
+    def request(self, **request):
+        try:
+            return super().request(**request)
+        finally:
+            connection.set_tenant(self.city)
+
+
+@pytest.fixture
+def city_client(city):
+    return CityClient(city, CITY_HOST)
+
+
+@pytest.fixture
+def client_for(city):
+    """``client_for(user)``: a client signed in as ``user`` on the jeonju host."""
+
+    def make(user=None, *, host=CITY_HOST, target_city=None):
+        client = CityClient(target_city or city, host)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client(city):
+    from rest_framework.test import APIClient
+
+    class CityAPIClient(APIClient):
+        def request(self, **kwargs):
+            try:
+                return super().request(**kwargs)
+            finally:
+                connection.set_tenant(city)
+
+    return CityAPIClient(HTTP_HOST=CITY_HOST)
+
+
+# --- Live: committed data, real threads, real servers -------------------------------------------
+
+
+@pytest.fixture
+def live_city(django_db_setup, django_db_blocker):
+    """A brand-new city schema with committed data, for races and browsers.
+
+    The test database is dropped at the end of the run, so nothing needs cleaning here.
+    """
+    with django_db_blocker.unblock():
+        n = next(_live_counter)
+        schema = f"live_{n}_{uuid.uuid4().hex[:6]}"
+        host = f"{schema.replace('_', '-')}.localhost"  # no underscores in host names
+        city = city_create(schema_name=schema, name=f"시험시 {n}", domain=host)
+        city.host = host
+        connection.set_tenant(city)
+        try:
+            yield city
+        finally:
+            connection.set_schema_to_public()
+
+
+@pytest.fixture
+def live_server_url(live_city, django_db_blocker):
+    """A threaded WSGI server on a free port, serving the real app against the test database."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    with django_db_blocker.unblock():
+        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+        if thread.error:
+            raise thread.error
+        try:
+            yield f"http://{live_city.host}:{thread.port}"
+        finally:
+            thread.terminate()
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright. Missing Chromium skips, except under CI=true."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required for browser tests under CI=true")
+        pytest.skip("Chromium is not installed (apt install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--host-resolver-rules=MAP *.localhost 127.0.0.1",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="ko-KR", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def redis_url():
+    url = settings.REDIS_URL or os.environ.get("REDIS_URL", "")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("REDIS_URL is required under CI=true")
+        pytest.skip("REDIS_URL is not set")
+    return url

@@ -1,0 +1,1 @@
+"""Factories shared across test packages (each app's own live in tests/<app>/factories.py)."""
