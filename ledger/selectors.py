@@ -125,3 +125,31 @@ def ledger_check(*, limit: int = 100) -> LedgerCheckReport:
         )
         report.negative_accounts = [(r[0], r[1], int(r[2])) for r in cursor.fetchall()]
     return report
+
+
+@dataclass(frozen=True)
+class CitizenBalances:
+    principal: int = 0
+    incentive: int = 0
+    prepaid: int = 0  # at the shop asked about
+
+    @property
+    def wallet(self) -> int:
+        return self.principal + self.incentive
+
+
+def citizen_balances(*, user_id: int, shop_id: int | None = None) -> CitizenBalances:
+    """A citizen's wallet balances and, with ``shop_id``, the prepaid balance at that shop."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT kind, balance FROM ledger_account WHERE owner_user_id = %s"
+            " AND (kind IN ('wallet_principal', 'wallet_incentive')"
+            "      OR (kind = 'prepaid' AND owner_shop_id = %s))",
+            [user_id, shop_id],
+        )
+        found = {kind: int(balance) for kind, balance in cursor.fetchall()}
+    return CitizenBalances(
+        principal=found.get("wallet_principal", 0),
+        incentive=found.get("wallet_incentive", 0),
+        prepaid=found.get("prepaid", 0),
+    )

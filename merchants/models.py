@@ -288,7 +288,11 @@ class CodeLookupFailure(models.Model):
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:
-        indexes = [models.Index(fields=["shop", "created_at"])]
+        indexes = [
+            models.Index(fields=["shop", "created_at"]),
+            models.Index(fields=["device", "created_at"]),
+            models.Index(fields=["actor", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reason} at {self.shop_id}"
@@ -307,3 +311,23 @@ class EligibilityRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop_name}: {self.reason}"
+
+
+class ShopEvent(models.Model):
+    """Every status change of a shop, with who did it and why (what support staff read)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}: {self.action}"

@@ -22,7 +22,7 @@ def main() -> None:
         table = json.load(fh)
     filled = 0
     for entry in po:
-        if entry.msgid in table and table[entry.msgid]:
+        if table.get(entry.msgid):
             if entry.msgid_plural:
                 entry.msgstr_plural = {0: table[entry.msgid]}
             else:

@@ -43,6 +43,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
             if not City.objects.filter(schema_name=schema).exists():
                 city_create(schema_name=schema, name=name, domain=host)
         connection.set_schema_to_public()
+    yield
+    # Live servers and racing threads may leave idle connections behind; the test database
+    # cannot be dropped while they exist.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)

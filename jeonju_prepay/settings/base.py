@@ -142,6 +142,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "jeonju_prepay.middleware.DomainErrorMiddleware",
 ]
 
 TEMPLATES = [
@@ -269,6 +270,7 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "merchants.authentication.DeviceTokenAuthentication",
         "accounts.authentication.UserTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

@@ -1,0 +1,101 @@
+"""Reads about shops shared by pages, the API and other apps."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .exceptions import ShopNotFoundError, ShopPermissionError
+from .models import (
+    DEFAULT_EXCLUDED_CATEGORIES,
+    Category,
+    Device,
+    SalesBracket,
+    Shop,
+    ShopMember,
+    ShopPolicy,
+)
+
+
+def shop_policy_current() -> ShopPolicy:
+    """The city's shop policy in force (an unsaved default if staff never set one)."""
+    policy = ShopPolicy.objects.order_by("-id").first()
+    if policy is None:
+        policy = ShopPolicy(
+            sales_ceiling=SalesBracket.UNDER_3B,
+            excluded_categories=[str(c) for c in DEFAULT_EXCLUDED_CATEGORIES],
+        )
+    return policy
+
+
+def shops_of_user(user) -> QuerySet[Shop]:
+    """Shops where ``user`` is owner or clerk."""
+    return Shop.objects.filter(members__user=user).distinct().order_by("name")
+
+
+def member_role(*, user, shop: Shop) -> str | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return ShopMember.objects.filter(shop=shop, user=user).values_list("role", flat=True).first()
+
+
+def shop_for_member(*, user, shop_id: int, roles=("owner", "clerk")) -> Shop:
+    """The shop ``shop_id`` if ``user`` works there with one of ``roles``.
+
+    A shop the user has nothing to do with is ``ShopNotFoundError`` (404, it reveals nothing);
+    a shop where the user's role is too small is ``ShopPermissionError`` (403).
+    """
+    shop = Shop.objects.filter(pk=shop_id).first()
+    role = member_role(user=user, shop=shop) if shop else None
+    if shop is None or role is None:
+        raise ShopNotFoundError()
+    if role not in roles:
+        raise ShopPermissionError()
+    return shop
+
+
+def shops_for_review(*, status: str | None = None, query: str = "") -> QuerySet[Shop]:
+    qs = Shop.objects.select_related("owner").order_by("created_at")
+    if status:
+        qs = qs.filter(status=status)
+    if query:
+        qs = qs.filter(
+            Q(name__icontains=query)
+            | Q(business_number__contains=query.replace("-", ""))
+            | Q(district__icontains=query)
+        )
+    return qs
+
+
+def shops_search(
+    *, district: str = "", category: str = "", query: str = "", approved_only: bool = True
+) -> QuerySet[Shop]:
+    qs = Shop.objects.all()
+    if approved_only:
+        qs = qs.filter(status=Shop.Status.APPROVED)
+    if district:
+        qs = qs.filter(district=district)
+    if category:
+        qs = qs.filter(category=category)
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(address__icontains=query))
+    return qs.order_by("district", "name")
+
+
+def districts() -> list[str]:
+    return list(
+        Shop.objects.filter(status=Shop.Status.APPROVED)
+        .order_by("district")
+        .values_list("district", flat=True)
+        .distinct()
+    )
+
+
+def devices_of_shop(shop: Shop) -> QuerySet[Device]:
+    return shop.devices.select_related("registered_by").order_by("revoked_at", "-created_at")
+
+
+def category_label(value: str) -> str:
+    try:
+        return str(Category(value).label)
+    except ValueError:
+        return value

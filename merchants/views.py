@@ -1,0 +1,322 @@
+"""Pages for shop owners and clerks (their shops, devices, clerks, the counter) and for city
+staff (the review queue and the shop policy). Thin: parse, call one service or selector."""
+
+from __future__ import annotations
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jeonju_prepay.exceptions import ApplicationError
+from jeonju_prepay.http import client_ip
+
+from . import selectors, services
+from .api import identify_body
+from .forms import (
+    CodeForm,
+    DeviceForm,
+    InviteForm,
+    ReviewForm,
+    ShopEditForm,
+    ShopPolicyForm,
+    ShopRegisterForm,
+)
+from .models import EligibilityRefusal, Shop, ShopMember
+
+
+@login_required
+def shop_list(request):
+    shops = selectors.shops_of_user(request.user)
+    roles = dict(ShopMember.objects.filter(user=request.user).values_list("shop_id", "role"))
+    return render(request, "merchants/shop_list.html", {"shops": shops, "roles": roles})
+
+
+@login_required
+def shop_register(request):
+    form = ShopRegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            shop = services.shop_register(
+                owner=request.user, details=services.ShopDetails(**form.cleaned_data)
+            )
+        except ApplicationError as exc:
+            for reason in exc.extra.get("reasons", [exc.message]):
+                form.add_error(None, reason)
+        else:
+            messages.success(request, _("Registered. The city will review your shop soon."))
+            return redirect("merchants:shop-detail", shop_id=shop.pk)
+    return render(request, "merchants/shop_register.html", {"form": form})
+
+
+@login_required
+def shop_detail(request, shop_id):
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
+    role = selectors.member_role(user=request.user, shop=shop)
+    context = {"shop": shop, "role": role, "is_owner": role == ShopMember.Role.OWNER}
+    if role == ShopMember.Role.OWNER:
+        context["events"] = shop.events.select_related("actor")[:10]
+    return render(request, "merchants/shop_detail.html", context)
+
+
+@login_required
+def shop_edit(request, shop_id):
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+    form = ShopEditForm(request.POST or None, instance=Shop.objects.get(pk=shop.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.shop_update(
+                shop=shop,
+                by=request.user,
+                **{f: form.cleaned_data[f] for f in services.EDITABLE_FIELDS},
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("merchants:shop-detail", shop_id=shop.pk)
+    return render(request, "merchants/shop_edit.html", {"shop": shop, "form": form})
+
+
+@login_required
+@require_POST
+def shop_resubmit(request, shop_id):
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+    services.shop_resubmit(shop=shop, by=request.user)
+    messages.success(request, _("Sent for review again."))
+    return redirect("merchants:shop-detail", shop_id=shop.pk)
+
+
+@login_required
+def shop_qr(request, shop_id):
+    """The shop's static QR (merchant-presented): citizens scan it to pay this shop."""
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
+    url = request.build_absolute_uri(reverse("vouchers:pay-shop", args=[shop.public_code]))
+    svg = segno.make(url, error="m").svg_inline(scale=6, border=2)
+    return HttpResponse(svg, content_type="image/svg+xml")
+
+
+@login_required
+def devices(request, shop_id):
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
+    form = DeviceForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _device, new_token = services.device_register(
+            shop=shop, by=request.user, name=form.cleaned_data["name"]
+        )
+        messages.success(request, _("Device registered. Copy its token now: it is shown once."))
+        form = DeviceForm()
+    return render(
+        request,
+        "merchants/devices.html",
+        {
+            "shop": shop,
+            "devices": selectors.devices_of_shop(shop),
+            "form": form,
+            "new_token": new_token,
+        },
+    )
+
+
+@login_required
+@require_POST
+def device_revoke(request, shop_id, device_id):
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
+    device = get_object_or_404(shop.devices, pk=device_id)
+    services.device_revoke(device=device, by=request.user)
+    messages.success(request, _("Device %(name)s revoked.") % {"name": device.name})
+    return redirect("merchants:devices", shop_id=shop.pk)
+
+
+@login_required
+def clerks(request, shop_id):
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+    form = InviteForm(request.POST or None)
+    invite_url = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token = services.clerk_invite(
+                shop=shop, by=request.user, email=form.cleaned_data["email"]
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            invite_url = request.build_absolute_uri(
+                reverse("merchants:invitation-accept", args=[token])
+            )
+            form = InviteForm()
+    members = shop.members.select_related("user").order_by("role", "created_at")
+    invitations = shop.invitations.filter(accepted_at__isnull=True).order_by("-created_at")
+    return render(
+        request,
+        "merchants/clerks.html",
+        {
+            "shop": shop,
+            "members": members,
+            "invitations": invitations,
+            "form": form,
+            "invite_url": invite_url,
+        },
+    )
+
+
+@login_required
+@require_POST
+def clerk_remove(request, shop_id, member_id):
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+    services.clerk_remove(shop=shop, by=request.user, member_id=member_id)
+    messages.success(request, _("Clerk removed."))
+    return redirect("merchants:clerks", shop_id=shop.pk)
+
+
+@login_required
+def invitation_accept(request, token):
+    if request.method == "POST":
+        member = services.clerk_invitation_accept(token=token, user=request.user)
+        messages.success(request, _("You are now a clerk of %(shop)s.") % {"shop": member.shop})
+        return redirect("merchants:counter", shop_id=member.shop_id)
+    return render(request, "merchants/invitation_accept.html", {"token": token})
+
+
+@login_required
+def statements(request, shop_id):
+    """Settlements and payouts: the owner's page (clerks do not see payouts)."""
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+    return render(request, "merchants/statements.html", {"shop": shop, "statements": []})
+
+
+# --- The counter -----------------------------------------------------------------------------
+
+
+@login_required
+def counter_home(request):
+    shops = list(selectors.shops_of_user(request.user))
+    if len(shops) == 1:
+        return redirect("merchants:counter", shop_id=shops[0].pk)
+    return render(request, "merchants/counter_home.html", {"shops": shops})
+
+
+@login_required
+def counter(request, shop_id):
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
+    return render(request, "merchants/counter.html", {"shop": shop, "form": CodeForm()})
+
+
+@login_required
+@require_POST
+def counter_identify(request, shop_id):
+    """htmx: identify the citizen from a typed or scanned code (the code is not spent)."""
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
+    form = CodeForm(request.POST)
+    context = {"shop": shop, "form": form}
+    status = 200
+    if form.is_valid():
+        try:
+            code_obj = services.payment_code_resolve(
+                code=form.cleaned_data["code"],
+                shop=shop,
+                actor=request.user,
+                client_ip=client_ip(request),
+            )
+        except ApplicationError as exc:
+            context["error"] = exc.message
+            status = exc.status if exc.status == 429 else 200
+        else:
+            context["found"] = identify_body(code_obj=code_obj, shop=shop)
+            context["code"] = form.cleaned_data["code"]
+    return render(request, "merchants/partials/counter_result.html", context, status=status)
+
+
+# --- City staff ---------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("merchants.review_shop", raise_exception=True)
+def review_list(request):
+    status = request.GET.get("status", "pending")
+    if status not in Shop.Status.values and status != "all":
+        status = "pending"
+    shops = selectors.shops_for_review(
+        status=None if status == "all" else status, query=request.GET.get("q", "")[:50]
+    )
+    refusals = EligibilityRefusal.objects.select_related("user").order_by("-created_at")[:20]
+    return render(
+        request,
+        "merchants/review_list.html",
+        {
+            "shops": shops[:200],
+            "status": status,
+            "statuses": Shop.Status.choices,
+            "refusals": refusals,
+            "q": request.GET.get("q", ""),
+        },
+    )
+
+
+@login_required
+@permission_required("merchants.review_shop", raise_exception=True)
+def review_detail(request, shop_id):
+    shop = get_object_or_404(Shop.objects.select_related("owner", "reviewed_by"), pk=shop_id)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.shop_review(
+                shop=shop,
+                by=request.user,
+                action=form.cleaned_data["action"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("%(shop)s updated.") % {"shop": shop.name})
+            return redirect("merchants:review-detail", shop_id=shop.pk)
+    outstanding = _outstanding_prepaid(shop)
+    return render(
+        request,
+        "merchants/review_detail.html",
+        {
+            "shop": shop,
+            "form": form,
+            "events": shop.events.select_related("actor")[:20],
+            "outstanding_prepaid": outstanding,
+        },
+    )
+
+
+def _outstanding_prepaid(shop) -> int:
+    from ledger.models import Account
+
+    balance = (
+        Account.objects.filter(owner_shop=shop, kind=Account.Kind.PREPAID_ISSUED)
+        .values_list("balance", flat=True)
+        .first()
+    )
+    return -(balance or 0)
+
+
+@login_required
+@permission_required("merchants.review_shop", raise_exception=True)
+def policy(request):
+    current = selectors.shop_policy_current()
+    form = ShopPolicyForm(
+        request.POST or None,
+        initial={
+            "sales_ceiling": current.sales_ceiling,
+            "excluded_categories": current.excluded_categories,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.shop_policy_set(
+            by=request.user,
+            sales_ceiling=form.cleaned_data["sales_ceiling"],
+            excluded_categories=list(form.cleaned_data["excluded_categories"]),
+        )
+        messages.success(request, _("Shop policy saved."))
+        return redirect("merchants:policy")
+    return render(request, "merchants/policy.html", {"form": form, "current": current})

@@ -1,0 +1,318 @@
+"""The Love Gift Certificate (local currency) wallet: policy, charges, payments, refunds.
+
+Money itself lives in the ledger (accounts wallet_principal and wallet_incentive per citizen,
+incentive_budget shards per city); these tables hold what the ledger does not: the rules in
+force, each charge's life with the payment provider, each payment's split and cashback, and the
+per-month usage that limits are checked against (locked per citizen, never city-wide).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+
+class CitizenGroup(models.TextChoices):
+    GENERAL = "general", _("General")
+    YOUTH = "youth", _("Youth (19-34)")
+    SENIOR = "senior", _("Senior (65+)")
+    LOW_INCOME = "low_income", _("Basic livelihood recipient")
+
+
+class BudgetMode(models.TextChoices):
+    PRORATE = "prorate", _("Pace the budget to last its period")
+    FIRST_COME = "first_come", _("First come, first served until it runs out")
+
+
+class Wallet(models.Model):
+    """A citizen's wallet settings: the payment PIN and the citizen group for rates."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet"
+    )
+    pin_hash = models.CharField(max_length=128, blank=True)
+    pin_failures = models.PositiveSmallIntegerField(default=0)
+    pin_locked_until = models.DateTimeField(null=True, blank=True)
+    citizen_group = models.CharField(
+        _("citizen group"), max_length=20, choices=CitizenGroup.choices, default="general"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("wallet")
+        verbose_name_plural = _("wallets")
+        permissions = [
+            ("use_wallet", "Can charge and spend a Love Gift Certificate wallet"),
+            ("change_policy", "Can change the city's wallet policy and budgets"),
+        ]
+
+    def __str__(self) -> str:
+        return f"wallet of {self.user}"
+
+
+class Policy(models.Model):
+    """The city's wallet rules from ``effective_from`` on. Rows are never edited: a change is a
+    new row (who and when kept), and the rules for a date are the latest row effective by then,
+    with any ``PolicyOverride`` covering that date applied on top."""
+
+    effective_from = models.DateField(_("effective from"))
+    charge_incentive_bp = models.PositiveIntegerField(
+        _("charging incentive (basis points)"), default=0
+    )
+    cashback_bp = models.PositiveIntegerField(_("cashback (basis points)"), default=0)
+    monthly_charge_limit = models.BigIntegerField(_("monthly charge limit (won)"))
+    annual_charge_limit = models.BigIntegerField(
+        _("annual charge limit (won)"), null=True, blank=True
+    )
+    holding_limit = models.BigIntegerField(_("holding limit (won)"), null=True, blank=True)
+    monthly_cashback_cap = models.BigIntegerField(_("monthly cashback cap (won)"))
+    monthly_incentive_cap = models.BigIntegerField(
+        _("monthly charging-incentive cap (won)"), null=True, blank=True
+    )
+    carry_over = models.BooleanField(_("unused monthly limit carries over"), default=False)
+    budget_mode = models.CharField(
+        _("when the budget runs low"),
+        max_length=20,
+        choices=BudgetMode.choices,
+        default=BudgetMode.PRORATE,
+    )
+    # Cashback by the shop's annual-sales bracket, e.g. {"over_3b": 0, "under_300m": 1200};
+    # a bracket not listed gets cashback_bp.
+    shop_class_cashback_bp = models.JSONField(default=dict, blank=True)
+    # Extra basis points by citizen group, on both cashback and charging incentive.
+    citizen_group_bonus_bp = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("wallet policy")
+        verbose_name_plural = _("wallet policies")
+        ordering = ["-effective_from", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(charge_incentive_bp__lte=5000) & Q(cashback_bp__lte=5000),
+                name="vouchers_policy_rates_sane",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_charge_limit__gt=0) & Q(monthly_cashback_cap__gte=0),
+                name="vouchers_policy_limits_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Policy from {self.effective_from}"
+
+
+class PolicyOverride(models.Model):
+    """Different rules for a date range, e.g. 1,000,000 won and 20% cashback in Jan-Feb."""
+
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until (inclusive)"))
+    monthly_charge_limit = models.BigIntegerField(null=True, blank=True)
+    cashback_bp = models.PositiveIntegerField(null=True, blank=True)
+    charge_incentive_bp = models.PositiveIntegerField(null=True, blank=True)
+    monthly_cashback_cap = models.BigIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="vouchers_override_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Override {self.starts_on}..{self.ends_on}"
+
+
+class IncentiveBudget(models.Model):
+    """Money the city puts into the incentive budget for a period (posted to its shards)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    starts_on = models.DateField(_("period start"))
+    ends_on = models.DateField(_("period end"))
+    amount = models.BigIntegerField(_("amount (won)"))
+    entry = models.ForeignKey("ledger.Entry", null=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="vouchers_budget_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MonthlyUsage(models.Model):
+    """What a citizen charged and received in one month: the row locked to check the limits."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # first day of the month
+    charged = models.BigIntegerField(default=0)
+    incentive = models.BigIntegerField(default=0)
+    cashback = models.BigIntegerField(default=0)
+    carried_in = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "month"], name="vouchers_usage_one_per_month"),
+            models.CheckConstraint(
+                condition=Q(charged__gte=0) & Q(incentive__gte=0) & Q(cashback__gte=0),
+                name="vouchers_usage_non_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.month:%Y-%m}"
+
+
+class Charge(models.Model):
+    """Money a citizen puts into the wallet through the payment provider."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("Waiting for payment")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField(_("amount (won)"))
+    incentive = models.BigIntegerField(_("incentive (won)"), default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
+    provider = models.CharField(max_length=30, default="sandbox")
+    order_id = models.CharField(max_length=64, unique=True)
+    provider_payment_key = models.CharField(max_length=100, blank=True)
+    failure_reason = models.CharField(max_length=200, blank=True)
+    # For a pledge paid through the provider: the pledge waiting for this charge.
+    purpose = models.CharField(max_length=20, default="wallet")
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    business_date = models.DateField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    entry = models.ForeignKey("ledger.Entry", null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(incentive__gte=0), name="vouchers_charge_amounts"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Charge {self.order_id} {self.amount}"
+
+
+class ProviderEvent(models.Model):
+    """A callback from the payment provider, kept once per event id (replays are refused)."""
+
+    provider = models.CharField(max_length=30)
+    event_id = models.CharField(max_length=100)
+    event_type = models.CharField(max_length=50)
+    order_id = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(db_default=Now())
+    outcome = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="vouchers_provider_event_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id}"
+
+
+class Payment(models.Model):
+    """A wallet payment at a shop, with how it was split and the cashback it earned."""
+
+    class Method(models.TextChoices):
+        CUSTOMER_CODE = "customer_code", _("Customer's code at the counter")
+        SHOP_QR = "shop_qr", _("Shop's QR scanned by the customer")
+        PLEDGE = "pledge", _("Prepayment pledge")
+
+    class Status(models.TextChoices):
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    from_principal = models.BigIntegerField()
+    from_incentive = models.BigIntegerField()
+    cashback = models.BigIntegerField(default=0)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.COMPLETED)
+    device = models.ForeignKey(
+        "merchants.Device", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    business_date = models.DateField()
+    created_at = models.DateTimeField(db_default=Now())
+    entry = models.ForeignKey("ledger.Entry", on_delete=models.PROTECT, related_name="+")
+    cashback_entry = models.ForeignKey(
+        "ledger.Entry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0)
+                & Q(from_principal__gte=0)
+                & Q(from_incentive__gte=0)
+                & Q(cashback__gte=0)
+                & Q(amount=models.F("from_principal") + models.F("from_incentive")),
+                name="vouchers_payment_split_adds_up",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["shop", "-created_at"]),
+            models.Index(fields=["business_date", "shop"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment #{self.pk} {self.amount}"
+
+
+class Refund(models.Model):
+    """The remaining balance paid back (principal) and the incentive returned to the budget."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    principal = models.BigIntegerField()
+    incentive_returned = models.BigIntegerField()
+    charged_base = models.BigIntegerField()
+    used_ratio_bp = models.PositiveIntegerField()
+    entry = models.ForeignKey("ledger.Entry", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(db_default=Now())
+
+    def __str__(self) -> str:
+        return f"Refund #{self.pk} {self.principal}"
