@@ -18,14 +18,18 @@ def django_setup() -> None:
     django.setup()
 
 
+def bench_host(schema: str) -> str:
+    return schema.replace("_", "-") + ".localhost"  # host names take no underscores
+
+
 def bench_city(schema: str, name: str = "벤치시"):
-    """The bench city ``schema`` (host ``<schema>.localhost``), created and migrated if new."""
+    """The bench city ``schema`` (host ``bench_host(schema)``), created and migrated if new."""
     from cities.models import City
     from cities.services import city_create
 
     city = City.objects.filter(schema_name=schema).first()
     if city is None:
-        city = city_create(schema_name=schema, name=name, domain=f"{schema}.localhost")
+        city = city_create(schema_name=schema, name=name, domain=bench_host(schema))
     return city
 
 

@@ -1,5 +1,6 @@
 """URLs of a city host (the city's schema)."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -25,6 +26,7 @@ urlpatterns = [
     path("me/", include("accounts.urls")),
     path("shops/", include("merchants.urls")),
     path("wallet/", include("vouchers.urls")),
+    path("sandbox-pg/", include("vouchers.sandbox_urls")),
     path("campaigns/", include("campaigns.urls")),
     path("rentals/", include("rentals.urls")),
     path("dashboard/", include("dashboard.urls")),
@@ -32,3 +34,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    from . import bench_views
+
+    urlpatterns.append(path("bench/floor", bench_views.floor, name="bench-floor"))

@@ -24,8 +24,9 @@ guarantee_fund      —                      money to compensate citizens of clo
 Counterpart accounts may go negative; their negative balance is money that came from outside:
 
 ==================  =====================  ===============================================
-float               —                      minus the citizens' cash the city holds
-                                           (charges in, refunds out), kept separately
+float               (shard n)              minus the citizens' cash the city holds
+                                           (charges in, refunds out), kept separately;
+                                           sharded like the budget so charges do not queue
 prepaid_issued      shop                   minus the prepaid value the shop still owes
 outside_world       —                      minus the city money put into budgets and funds
 ==================  =====================  ===============================================
@@ -76,6 +77,7 @@ class Account(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="ledger_accounts",
+        db_index=False,  # the one-per-owner unique index leads with it
     )
     owner_shop = models.ForeignKey(
         "merchants.Shop",
@@ -97,8 +99,10 @@ class Account(models.Model):
                 condition=Q(may_go_negative=True) | Q(balance__gte=0),
                 name="ledger_account_no_overdraft",
             ),
+            # Led by the owner: finding a citizen's accounts is an index look-up whatever the
+            # kind; system accounts (no owner) are found by their NULLs, kind and shard.
             models.UniqueConstraint(
-                fields=["kind", "owner_user", "owner_shop", "shard"],
+                fields=["owner_user", "owner_shop", "kind", "shard"],
                 name="ledger_account_one_per_owner",
                 nulls_distinct=False,
             ),

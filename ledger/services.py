@@ -93,6 +93,20 @@ def _pgdetail(exc: BaseException) -> str:
     return (getattr(diag, "message_detail", None) or "") if diag else ""
 
 
+@dataclass(frozen=True)
+class EntrySpec:
+    """One entry to post: what ``entry_post`` takes, as a value (see ``entries_post``)."""
+
+    kind: str
+    legs: Sequence[Leg]
+    idempotency_key: str
+    actor: Any = None
+    device: Any = None
+    memo: str = ""
+    business_date: date | None = None
+    reverses: Entry | None = None
+
+
 def entry_post(
     *,
     kind: str,
@@ -103,6 +117,7 @@ def entry_post(
     memo: str = "",
     business_date: date | None = None,
     reverses: Entry | None = None,
+    savepoint: bool = True,
 ) -> Entry:
     """Post one entry; return it. Idempotent on ``idempotency_key``.
 
@@ -113,60 +128,80 @@ def entry_post(
     Locks: the rows of the entry's accounts, ``FOR UPDATE`` in ascending id order.
     Raises: ``InvalidAmountError``, ``UnbalancedEntryError`` (before touching the database),
     ``InsufficientBalanceError`` (``extra["account_id"]``), ``AccountNotFoundError``,
-    ``IdempotencyConflictError``, ``AlreadyReversedError``.
+    ``IdempotencyConflictError``, ``AlreadyReversedError``. Inside a caller's transaction a
+    refusal rolls back to a savepoint, so the caller may go on; ``savepoint=False`` saves two
+    round trips when any refusal ends the caller's transaction anyway.
     """
-    if kind not in Entry.Kind.values:
-        raise LedgerError(_("Unknown entry kind."))
-    if not idempotency_key or len(idempotency_key) > KEY_MAX_LENGTH:
-        raise LedgerError(_("An idempotency key of 1 to 200 characters is required."))
-    ordered = _validate_legs(legs)
-    reverses_id = reverses.pk if reverses is not None else None
-    fp = fingerprint(kind, [(leg.account_id, leg.amount) for leg in ordered], reverses_id)
-    business_date = business_date or business_date_today()
-    memo = (memo or "")[:200]
-    actor_id = getattr(actor, "pk", actor) if actor is not None else None
-    device_id = getattr(device, "pk", device) if device is not None else None
+    spec = EntrySpec(kind, legs, idempotency_key, actor, device, memo, business_date, reverses)
+    return entries_post([spec], savepoint=savepoint)[0]
+
+
+def entries_post(specs: Sequence[EntrySpec], *, savepoint: bool = True) -> list[Entry]:
+    """Post several entries in one database round trip (one ``SELECT ledger_post(...), ...``),
+    in order, all or none. Same contract per entry as ``entry_post``."""
+    calls, params, prepared = [], [], []
+    for spec in specs:
+        if spec.kind not in Entry.Kind.values:
+            raise LedgerError(_("Unknown entry kind."))
+        if not spec.idempotency_key or len(spec.idempotency_key) > KEY_MAX_LENGTH:
+            raise LedgerError(_("An idempotency key of 1 to 200 characters is required."))
+        ordered = _validate_legs(spec.legs)
+        reverses_id = spec.reverses.pk if spec.reverses is not None else None
+        fp = fingerprint(spec.kind, [(leg.account_id, leg.amount) for leg in ordered], reverses_id)
+        business_date = spec.business_date or business_date_today()
+        memo = (spec.memo or "")[:200]
+        actor_id = getattr(spec.actor, "pk", spec.actor) if spec.actor is not None else None
+        device_id = getattr(spec.device, "pk", spec.device) if spec.device is not None else None
+        calls.append("ledger_post(%s, %s, %s, %s, %s, %s, %s, %s, %s::bigint[], %s::bigint[])")
+        params += [
+            spec.kind,
+            spec.idempotency_key,
+            fp,
+            business_date,
+            actor_id,
+            device_id,
+            memo,
+            reverses_id,
+            [leg.account_id for leg in ordered],
+            [leg.amount for leg in ordered],
+        ]
+        prepared.append((spec, fp, business_date, memo, actor_id, device_id, reverses_id))
+    if not calls:
+        return []
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT ledger_post(%s, %s, %s, %s, %s, %s, %s, %s, %s::bigint[], %s::bigint[])",
-                [
-                    kind,
-                    idempotency_key,
-                    fp,
-                    business_date,
-                    actor_id,
-                    device_id,
-                    memo,
-                    reverses_id,
-                    [leg.account_id for leg in ordered],
-                    [leg.amount for leg in ordered],
-                ],
-            )
-            (result,) = cursor.fetchone()
+        with transaction.atomic(savepoint=savepoint), connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(calls), params)
+            results = cursor.fetchone()
     except DatabaseError as exc:
-        raise _translate_error(exc) from exc
-    entry = Entry(
-        id=abs(result),
-        kind=kind,
-        business_date=business_date,
-        actor_id=actor_id,
-        device_id=device_id,
-        memo=memo,
-        reverses_id=reverses_id,
-        idempotency_key=idempotency_key,
-        fingerprint=fp,
-    )
-    entry._state.adding = False
-    entry.replayed = result < 0
-    if entry.replayed:
-        # The replayed entry's own fields (date, memo) are the first call's, not this one's.
-        entry = Entry.objects.get(pk=entry.pk)
-        entry.replayed = True
-    return entry
+        raise translate_db_error(exc) from exc
+    entries = []
+    for result, (spec, fp, business_date, memo, actor_id, device_id, reverses_id) in zip(
+        results, prepared, strict=True
+    ):
+        if result < 0:
+            # A replay: the entry's own fields (date, memo) are the first call's, not this one's.
+            entry = Entry.objects.get(pk=-result)
+            entry.replayed = True
+        else:
+            entry = Entry(
+                id=result,
+                kind=spec.kind,
+                business_date=business_date,
+                actor_id=actor_id,
+                device_id=device_id,
+                memo=memo,
+                reverses_id=reverses_id,
+                idempotency_key=spec.idempotency_key,
+                fingerprint=fp,
+            )
+            entry._state.adding = False
+            entry.replayed = False
+        entries.append(entry)
+    return entries
 
 
-def _translate_error(exc: DatabaseError) -> Exception:
+def translate_db_error(exc: DatabaseError) -> Exception:
+    """The domain error for a refusal raised by the ledger's SQL (or ``exc`` itself)."""
     code = _pgcode(exc)
     if code == "JP001":
         detail = _pgdetail(exc)
@@ -206,6 +241,28 @@ def entry_reverse(
 # --- Accounts ------------------------------------------------------------------------------------
 
 
+def accounts_lock(account_ids: Iterable[int]) -> dict[int, int]:
+    """Lock accounts ``FOR UPDATE`` in ascending id order and return their balances.
+
+    The one place a service takes account locks ahead of posting (e.g. to read the balances a
+    split or a grant depends on); ``entry_post`` takes the same locks again at no cost. Callers
+    that lock more accounts later in the same transaction risk a deadlock, which PostgreSQL
+    detects and ``with_retries`` retries. Must run inside the caller's transaction.
+    """
+    ids = sorted({int(i) for i in account_ids})
+    if not connection.in_atomic_block:
+        raise LedgerError("accounts_lock must run inside a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, balance FROM ledger_account WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            [ids],
+        )
+        found = {row[0]: int(row[1]) for row in cursor.fetchall()}
+    if len(found) != len(ids):
+        raise AccountNotFoundError()
+    return found
+
+
 def account_get_or_create(*, kind: str, user=None, shop=None, shard: int = 0) -> Account:
     """The account of ``kind`` for its owner, created on first use (race-safe)."""
     if kind not in Account.Kind.values:
@@ -236,6 +293,76 @@ def accounts_for_user(user, kinds: Iterable[str]) -> dict[str, Account]:
     return {kind: account_get_or_create(kind=kind, user=user) for kind in kinds}
 
 
+AccountSpec = tuple[str, "int | None", "int | None", int]  # (kind, user_id, shop_id, shard)
+
+
+def _spec_where(specs: Sequence[AccountSpec]) -> tuple[str, list]:
+    """A WHERE clause matching the accounts ``specs`` that the one-per-owner unique index can
+    serve (``IS NOT DISTINCT FROM`` in a join cannot use it)."""
+    clauses, params = [], []
+    for kind, user_id, shop_id, shard in specs:
+        user_sql = "owner_user_id IS NULL" if user_id is None else "owner_user_id = %s"
+        shop_sql = "owner_shop_id IS NULL" if shop_id is None else "owner_shop_id = %s"
+        clauses.append(f"(kind = %s AND {user_sql} AND {shop_sql} AND shard = %s)")
+        params.append(kind)
+        params += [v for v in (user_id, shop_id) if v is not None]
+        params.append(shard)
+    return " OR ".join(clauses), params
+
+
+def _spec_key(kind, user_id, shop_id, shard) -> tuple:
+    return (kind, user_id, shop_id, int(shard))
+
+
+def accounts_lock_spec(specs: Sequence[AccountSpec]) -> list[tuple[int, int]]:
+    """``(id, balance)`` of the accounts ``(kind, user_id, shop_id, shard)``, locked ``FOR
+    UPDATE`` in id order, in one round trip when they all exist (missing ones are created
+    first). The counter's hot path: look-up and lock in one statement."""
+    if not connection.in_atomic_block:
+        raise LedgerError("accounts_lock_spec must run inside a transaction")
+    where, params = _spec_where(specs)
+    # The WHERE clause holds placeholders only.
+    sql = f"SELECT id, balance, kind, owner_user_id, owner_shop_id, shard FROM ledger_account WHERE {where} ORDER BY id FOR UPDATE"  # noqa: S608
+    wanted = [_spec_key(*spec) for spec in specs]
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = {_spec_key(*row[2:]): (row[0], int(row[1])) for row in cursor.fetchall()}
+        if all(key in found for key in wanted):
+            return [found[key] for key in wanted]
+        for key in wanted:
+            if key not in found:
+                kind, user_id, shop_id, shard = key
+                account_get_or_create(kind=kind, user=user_id, shop=shop_id, shard=shard)
+    raise AccountNotFoundError()
+
+
+def account_ids_get_or_create(specs: Sequence[AccountSpec]) -> list[int]:
+    """Ids of the accounts ``(kind, user_id, shop_id, shard)``, creating missing ones, in one
+    round trip when they all exist."""
+    if not specs:
+        return []
+    where, params = _spec_where(specs)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, kind, owner_user_id, owner_shop_id, shard FROM ledger_account"  # noqa: S608
+            f" WHERE {where}",
+            params,
+        )
+        found = {_spec_key(*row[1:]): row[0] for row in cursor.fetchall()}
+    ids = []
+    for spec in specs:
+        key = _spec_key(*spec)
+        account_id = found.get(key)
+        if account_id is None:
+            kind, user_id, shop_id, shard = key
+            account_id = account_get_or_create(
+                kind=kind, user=user_id, shop=shop_id, shard=shard
+            ).pk
+        ids.append(account_id)
+    return ids
+
+
 # --- Idempotent operations ---------------------------------------------------------------------
 
 
@@ -244,6 +371,38 @@ class IdempotentResult:
     status_code: int
     body: dict
     replayed: bool
+
+
+@dataclass(frozen=True)
+class Idem:
+    """An idempotency key as a client sent it: whose (``scope``), the key, and the fingerprint
+    of the request it came with."""
+
+    scope: str
+    key: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, scope: str, key: str, *request_parts: Any) -> Idem:
+        return cls(scope, key, fingerprint(*request_parts))
+
+
+def idempotency_replay(idem: Idem) -> IdempotentResult | None:
+    """The stored answer for ``idem`` if its first request has completed, else None.
+
+    Lets a service answer a retry before re-checking things the first request consumed (a
+    single-use code, say). Raises ``IdempotencyConflictError`` for a different request.
+    """
+    record = (
+        IdempotencyRecord.objects.filter(scope=idem.scope, key=idem.key)
+        .values("fingerprint", "status_code", "response")
+        .first()
+    )
+    if record is None:
+        return None
+    if record["fingerprint"] != idem.fingerprint:
+        raise IdempotencyConflictError()
+    return IdempotentResult(record["status_code"], record["response"], True)
 
 
 def idempotent(

@@ -52,7 +52,7 @@ class IdentifyOutput(serializers.Serializer):
 
 
 def identify_body(*, code_obj, shop) -> dict:
-    balances = citizen_balances(user_id=code_obj.user_id, shop_id=shop.pk)
+    balances = citizen_balances(user_id=code_obj.user.pk, shop_id=shop.pk)
     return {
         "citizen": {"name": mask_name(code_obj.user.name or code_obj.user.email.split("@")[0])},
         "shop": {"id": shop.pk, "name": shop.name},

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -384,14 +384,33 @@ def payment_code_issue(*, user: User) -> IssuedCode:
     raise ShopError(_("Could not issue a code; try again."))
 
 
-def _lookup_limited(*, shop: Shop, device: Device | None, actor: User | None) -> bool:
-    since = timezone.now() - LOOKUP_WINDOW
-    recent = CodeLookupFailure.objects.filter(created_at__gte=since)
-    if recent.filter(shop=shop).count() >= LOOKUP_LIMIT_PER_SHOP:
-        return True
-    if device is not None and recent.filter(device=device).count() >= LOOKUP_LIMIT_PER_DEVICE:
-        return True
-    return actor is not None and recent.filter(actor=actor).count() >= LOOKUP_LIMIT_PER_USER
+@dataclass(frozen=True)
+class ResolvedCode:
+    """A valid, unused payment code and whose it is (what the counter and payments need)."""
+
+    pk: int
+    user: User
+    expires_at: datetime
+    citizen_group: str | None  # from the citizen's wallet, when there is one
+
+
+# One round trip: the recent failures at this shop (for the limits) and the code with its
+# citizen. The failure counts use the (shop, created_at) index.
+_RESOLVE_SQL = """
+WITH recent AS (
+    SELECT COUNT(*) AS per_shop,
+           COUNT(*) FILTER (WHERE device_id = %(device)s) AS per_device,
+           COUNT(*) FILTER (WHERE actor_id = %(actor)s) AS per_actor
+      FROM merchants_codelookupfailure
+     WHERE shop_id = %(shop)s AND created_at >= %(since)s
+)
+SELECT recent.per_shop, recent.per_device, recent.per_actor,
+       c.id, c.expires_at, c.used_at, u.id, u.email, u.name, w.citizen_group
+  FROM recent
+  LEFT JOIN merchants_paymentcode c ON {match}
+  LEFT JOIN accounts_user u ON u.id = c.user_id
+  LEFT JOIN vouchers_wallet w ON w.user_id = c.user_id
+"""
 
 
 def payment_code_resolve(
@@ -401,35 +420,55 @@ def payment_code_resolve(
     device: Device | None = None,
     actor: User | None = None,
     client_ip: str | None = None,
-) -> PaymentCode:
+) -> ResolvedCode:
     """The valid, unused code typed or scanned at ``shop``'s counter.
 
     Every failure is logged (``CodeLookupFailure``, committed at once, outside any money
     transaction) and counted; past the limits per device, per person and per shop the counter
-    gets ``CodeLookupLimitedError`` before the code is even looked at. Raises
-    ``PaymentCodeUnknownError``, ``PaymentCodeExpiredError`` or ``PaymentCodeUsedError``.
+    gets ``CodeLookupLimitedError`` whatever the code. Raises ``PaymentCodeUnknownError``,
+    ``PaymentCodeExpiredError`` or ``PaymentCodeUsedError``.
     """
-    if _lookup_limited(shop=shop, device=device, actor=actor):
+    text = (code or "").strip()
+    digits = text.replace(" ", "").replace("-", "")
+    params = {
+        "device": getattr(device, "pk", None),
+        "actor": getattr(actor, "pk", None),
+        "shop": shop.pk,
+        "since": timezone.now() - LOOKUP_WINDOW,
+        "hash": "",
+    }
+    reason = CodeLookupFailure.Reason.MALFORMED
+    if len(digits) == 16 and digits.isascii() and digits.isdigit():
+        match, params["hash"] = "c.number_hash = %(hash)s", codes.number_hash(digits)
+        reason = CodeLookupFailure.Reason.UNKNOWN
+    else:
+        secret = codes.qr_token_unsign(text) if 0 < len(text) <= 200 else None
+        match = "c.token_hash = %(hash)s"
+        if secret is not None:
+            params["hash"] = codes.qr_hash(secret)
+            reason = CodeLookupFailure.Reason.UNKNOWN
+    with connection.cursor() as cursor:
+        cursor.execute(_RESOLVE_SQL.format(match=match), params)
+        per_shop, per_device, per_actor, code_id, expires_at, used_at, *person = cursor.fetchone()
+    limited = (
+        per_shop >= LOOKUP_LIMIT_PER_SHOP
+        or (device is not None and per_device >= LOOKUP_LIMIT_PER_DEVICE)
+        or (actor is not None and per_actor >= LOOKUP_LIMIT_PER_USER)
+        or (
+            actor is not None
+            and per_actor
+            and _actor_failures_everywhere(actor) >= LOOKUP_LIMIT_PER_USER
+        )
+    )
+    if limited:
         logger.warning("code look-ups limited at shop %s (device %s)", shop.pk, device)
         raise CodeLookupLimitedError()
-    text = (code or "").strip()
-    found = None
-    reason = CodeLookupFailure.Reason.MALFORMED
-    digits = text.replace(" ", "").replace("-", "")
-    if len(digits) == 16 and digits.isascii() and digits.isdigit():
-        found = PaymentCode.objects.filter(number_hash=codes.number_hash(digits)).first()
-        reason = CodeLookupFailure.Reason.UNKNOWN
-    elif 0 < len(text) <= 200:
-        secret = codes.qr_token_unsign(text)
-        if secret is not None:
-            found = PaymentCode.objects.filter(token_hash=codes.qr_hash(secret)).first()
-            reason = CodeLookupFailure.Reason.UNKNOWN
     error: Exception | None = None
-    if found is None:
+    if code_id is None or not params["hash"]:
         error = PaymentCodeUnknownError()
-    elif found.used_at is not None:
+    elif used_at is not None:
         reason, error = CodeLookupFailure.Reason.USED, PaymentCodeUsedError()
-    elif found.expires_at <= timezone.now():
+    elif expires_at <= timezone.now():
         reason, error = CodeLookupFailure.Reason.EXPIRED, PaymentCodeExpiredError()
     if error is not None:
         CodeLookupFailure.objects.create(
@@ -437,10 +476,18 @@ def payment_code_resolve(
         )
         logger.info("code look-up failed at shop %s: %s", shop.pk, reason)
         raise error
-    return found
+    user_id, email, name, citizen_group = person
+    user = User.from_db("default", ["id", "email", "name"], [user_id, email, name])
+    return ResolvedCode(code_id, user, expires_at, citizen_group)
 
 
-def payment_code_consume(*, code: PaymentCode, shop: Shop, device: Device | None = None) -> None:
+def _actor_failures_everywhere(actor: User) -> int:
+    """A person failing at several shops counts too (asked only when they failed here)."""
+    since = timezone.now() - LOOKUP_WINDOW
+    return CodeLookupFailure.objects.filter(actor=actor, created_at__gte=since).count()
+
+
+def payment_code_consume(*, code: ResolvedCode, shop: Shop, device: Device | None = None) -> None:
     """Spend the code, once. Call inside the money transaction: the conditional UPDATE locks the
     code's row, so of two payments racing with one code exactly one proceeds."""
     now = timezone.now()

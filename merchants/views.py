@@ -14,6 +14,10 @@ from django.views.decorators.http import require_POST
 
 from jeonju_prepay.exceptions import ApplicationError
 from jeonju_prepay.http import client_ip
+from ledger.services import Idem
+from vouchers import services as wallet_services
+from vouchers.forms import CounterPayForm
+from vouchers.selectors import shop_recent_payments
 
 from . import selectors, services
 from .api import identify_body
@@ -228,8 +232,52 @@ def counter_identify(request, shop_id):
             status = exc.status if exc.status == 429 else 200
         else:
             context["found"] = identify_body(code_obj=code_obj, shop=shop)
-            context["code"] = form.cleaned_data["code"]
+            context["pay_form"] = CounterPayForm(initial={"code": form.cleaned_data["code"]})
     return render(request, "merchants/partials/counter_result.html", context, status=status)
+
+
+@login_required
+@require_POST
+def counter_pay(request, shop_id):
+    """htmx: take a wallet payment from the identified customer's code."""
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
+    form = CounterPayForm(request.POST)
+    context: dict = {"shop": shop}
+    if not form.is_valid():
+        context["error"] = _("Enter the amount in won.")
+        return render(request, "merchants/partials/counter_done.html", context)
+    data = form.cleaned_data
+    try:
+        result = wallet_services.counter_pay(
+            shop=shop,
+            code=data["code"],
+            amount=data["amount"],
+            idem=Idem.of(
+                f"user:{request.user.pk}",
+                data["idempotency_key"],
+                "counter_payment",
+                data["code"],
+                data["amount"],
+            ),
+            actor=request.user,
+            client_ip=client_ip(request),
+        )
+    except ApplicationError as exc:
+        context["error"] = exc.message
+    else:
+        context["payment"] = result.body
+    return render(request, "merchants/partials/counter_done.html", context)
+
+
+@login_required
+def counter_recent(request, shop_id):
+    """htmx, polled every 2 seconds: today's latest payments at this shop, so a payment made
+    by a citizen scanning the shop's QR shows at the counter at once."""
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
+    payments = shop_recent_payments(shop=shop)
+    return render(
+        request, "merchants/partials/counter_recent.html", {"shop": shop, "payments": payments}
+    )
 
 
 # --- City staff ---------------------------------------------------------------------------------

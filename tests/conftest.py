@@ -55,8 +55,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_state():
+    from vouchers.rules import rules_cache_clear
+
     cache.clear()
     clear_domain_cache()
+    rules_cache_clear()
     yield
     connection.set_schema_to_public()
 

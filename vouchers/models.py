@@ -316,3 +316,6 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund #{self.pk} {self.principal}"
+
+
+from .models_sandbox import SandboxPayment  # noqa: E402, F401 - the sandbox gateway's table

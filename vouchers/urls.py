@@ -5,7 +5,15 @@ from . import views
 app_name = "vouchers"
 
 urlpatterns = [
+    path("", views.wallet, name="wallet"),
+    path("history/", views.history, name="history"),
+    path("charge/", views.charge, name="charge"),
+    path("charge/<str:order_id>/done/", views.charge_done, name="charge-done"),
+    path("charge/<str:order_id>/cancel/", views.charge_cancel, name="charge-cancel"),
     path("code/", views.payment_code, name="code"),
     path("code/new/", views.payment_code_fragment, name="code-new"),
     path("pay/<str:public_code>/", views.pay_shop, name="pay-shop"),
+    path("payments/<int:payment_id>/", views.payment_done, name="payment-done"),
+    path("pin/", views.pin, name="pin"),
+    path("refund/", views.refund, name="refund"),
 ]

@@ -317,3 +317,11 @@ LOGGING = {
 # django-tenants issues `SET search_path` once per schema switch instead of on every cursor
 # (it forgets the setting on rollback, so an aborted transaction cannot leave a stale path).
 TENANT_LIMIT_SET_CALLS = True
+
+# The incentive budget is split into this many ledger sub-accounts (see vouchers/services.py).
+INCENTIVE_BUDGET_SHARDS = env.int("INCENTIVE_BUDGET_SHARDS", default=16)
+# The sandbox payment gateway's signing secret (derived from SECRET_KEY when unset).
+SANDBOX_PG_SECRET = env("SANDBOX_PG_SECRET", default="")
+SANDBOX_PG_ENABLED = env.bool("SANDBOX_PG_ENABLED", default=True)
+# bench/counter_bench.py serves the floor view only when this is on (never in production).
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)

@@ -40,3 +40,11 @@ def percent_of(value, target) -> int:
     if target <= 0:
         return 0
     return max(0, min(100, value * 100 // target))
+
+
+@register.filter
+def mask(name) -> str:
+    """A person's name as a shop may see it: 김민수 → 김*수."""
+    from accounts.utils import mask_name
+
+    return mask_name(str(name or ""))

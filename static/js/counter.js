@@ -43,9 +43,13 @@
       .then(function (s) { stream = s; video.srcObject = s; video.play(); tick(); })
       .catch(function () { status.textContent = "Camera not available; type the code."; });
   });
-  // After each identification, clear the field for the next customer.
-  document.body.addEventListener("htmx:afterSwap", function () {
+  // Once a result is shown, clear the code field for the next customer (the result keeps the
+  // code it needs). Other swaps (the list of today's payments, polled) leave the field alone.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "counter-result") { return; }
     var input = form.querySelector("input[name=code]");
-    if (input) { input.value = ""; input.focus(); }
+    if (input) { input.value = ""; }
+    var amount = document.querySelector("#counter-result input[name=amount]");
+    if (amount) { amount.focus(); }
   });
 })();

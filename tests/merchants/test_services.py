@@ -87,10 +87,10 @@ def test_a_business_number_is_unique_in_the_city(city):
 @pytest.mark.parametrize(
     ("category", "bracket", "fragment"),
     [
-        ("department_store", "under_1b", "category"),
-        ("large_mart", "under_300m", "category"),
-        ("entertainment", "under_300m", "category"),
-        ("restaurant", "over_3b", "ceiling"),
+        ("department_store", "under_1b", "업종"),
+        ("large_mart", "under_300m", "업종"),
+        ("entertainment", "under_300m", "업종"),
+        ("restaurant", "over_3b", "30억 원 초과"),
     ],
 )
 def test_ineligible_shops_are_told_why_and_nothing_is_created(city, category, bracket, fragment):
@@ -224,7 +224,7 @@ def test_codes_expire_after_three_minutes(shop):
         pytest.raises(PaymentCodeExpiredError) as exc,
     ):
         payment_code_resolve(code=issued.number, shop=shop)
-    assert "expired" in exc.value.message
+    assert "만료" in exc.value.message
 
 
 def test_a_code_is_single_use(shop):
@@ -233,7 +233,7 @@ def test_a_code_is_single_use(shop):
     payment_code_consume(code=code, shop=shop)
     with pytest.raises(PaymentCodeUsedError) as exc:
         payment_code_resolve(code=issued.number, shop=shop)
-    assert "used" in exc.value.message
+    assert "이미 사용한" in exc.value.message
     with pytest.raises(PaymentCodeUsedError):
         payment_code_consume(code=code, shop=shop)
 

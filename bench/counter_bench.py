@@ -1,0 +1,311 @@
+"""Counter payments (and prepaid redemptions) per second through the full HTTP stack.
+
+Starts gunicorn on the bench city, then runs CLIENTS concurrent HTTP clients (keep-alive) that
+each post OPS requests. Three runs, each against the same server:
+
+  floor        POST /bench/floor: a minimal Django view that locks one row, updates a balance
+               and inserts one row (tenancy middleware included, nothing else)
+  payments     POST /api/v1/counter/payments with a device token, an Idempotency-Key and a
+               fresh single-use customer code: token auth, code check, idempotency, limits,
+               cashback from the sharded budget, ledger postings
+  redemptions  POST /api/v1/counter/redemptions (prepaid balances), when the campaigns app is in
+
+Prints throughput and p50/p95/p99 of each, the ratio to the floor (target >= 0.5) and whether
+p99 is under 50 ms, then runs ledger_check on the bench city.
+
+    python bench/counter_bench.py [--clients 16] [--ops 150] [--workers 4] [--threads 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+
+from _setup import ROOT, bench_city, django_setup, percentile
+
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 50.0
+SCHEMA = "bench_counter"
+HOST = "bench-counter.localhost"
+
+
+def prepare(users_needed: int, clients: int):
+    """The bench city with a policy, a budget, funded citizens, shops and device tokens."""
+    from django.db import connection, transaction
+
+    from accounts.models import User
+    from accounts.roles import Role
+    from accounts.services import role_grant
+    from ledger.models import Account, Entry
+    from ledger.services import Leg, account_get_or_create, business_date_today, entry_post
+    from merchants import brn
+    from merchants.models import Shop, ShopMember
+    from merchants.services import device_register
+    from vouchers.models import MonthlyUsage, Policy, Wallet
+    from vouchers.services import budget_fund, policy_set
+
+    city = bench_city(SCHEMA, "카운터벤치시")
+    connection.set_tenant(city)
+    if not Policy.objects.exists():
+        policy_set(
+            by=None,
+            effective_from=dt.date(2020, 1, 1),
+            cashback_bp=1000,
+            monthly_charge_limit=10_000_000,
+            monthly_cashback_cap=10_000_000,
+        )
+        budget_fund(
+            by=None,
+            name="bench",
+            starts_on=dt.date(2020, 1, 1),
+            ends_on=dt.date(2099, 1, 1),
+            amount=10_000_000_000,
+            idempotency_key="bench",
+        )
+    shops = list(Shop.objects.filter(status="approved").order_by("id")[:8])
+    if len(shops) < 8:
+        owner = User.objects.create_user(
+            email=f"owner-{uuid.uuid4().hex[:8]}@bench.kr", password=None
+        )
+        role_grant(user=owner, role=Role.MERCHANT_OWNER)
+        for i in range(8 - len(shops)):
+            shop = Shop.objects.create(
+                owner=owner,
+                name=f"벤치 가게 {i}",
+                business_number=brn.with_check_digit(f"7{uuid.uuid4().int % 10**8:08d}"),
+                category="restaurant",
+                district="풍남동",
+                address="-",
+                phone="-",
+                sales_bracket="under_300m",
+                bank_name="전북은행",
+                bank_account="1234567890",
+                bank_holder="벤치",
+                status="approved",
+                public_code=uuid.uuid4().hex[:16],
+            )
+            ShopMember.objects.create(shop=shop, user=owner, role="owner")
+            shops.append(shop)
+    tokens = [
+        device_register(shop=shops[i % len(shops)], by=None, name=f"bench {i}")[1]
+        for i in range(clients)
+    ]
+
+    # Citizens: one code per payment, and a code is single-use and one live per citizen.
+    run = uuid.uuid4().hex[:8]
+    with transaction.atomic():
+        users = User.objects.bulk_create(
+            [User(email=f"c{run}-{i}@bench.kr", name="김벤치") for i in range(users_needed)]
+        )
+    # As after a citizen's first charge: wallet, both accounts, this month's usage row.
+    float_account = account_get_or_create(kind=Account.Kind.FLOAT, shard=0)
+    month = business_date_today().replace(day=1)
+    Wallet.objects.bulk_create([Wallet(user=u) for u in users])
+    MonthlyUsage.objects.bulk_create([MonthlyUsage(user=u, month=month) for u in users])
+    Account.objects.bulk_create(
+        [Account(kind=Account.Kind.WALLET_INCENTIVE, owner_user=u) for u in users]
+    )
+    principals = Account.objects.bulk_create(
+        [Account(kind=Account.Kind.WALLET_PRINCIPAL, owner_user=u) for u in users]
+    )
+    for principal in principals:
+        entry_post(
+            kind=Entry.Kind.CHARGE,
+            legs=[Leg(float_account.pk, -1_000_000), Leg(principal.pk, 1_000_000)],
+            idempotency_key=f"bench-fund-{principal.pk}",
+        )
+    return city, users, tokens, shops
+
+
+def issue_codes(users) -> list[str]:
+    from merchants.services import payment_code_issue
+
+    return [payment_code_issue(user=u).number for u in users]
+
+
+def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get(
+            "DJANGO_SETTINGS_MODULE", "jeonju_prepay.settings.local"
+        ),
+        "DEBUG": "false",
+        "BENCH_ENDPOINTS": "true",
+        "LOG_LEVEL": "WARNING",
+        "CONN_MAX_AGE": "600",
+    }
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "jeonju_prepay.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    import requests
+
+    for _ in range(100):
+        try:
+            if requests.get(
+                f"http://127.0.0.1:{port}/healthz", headers={"Host": HOST}, timeout=1
+            ).ok:
+                return proc
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def run_clients(clients: int, ops: int, make_request) -> tuple[float, list[float], int]:
+    import requests
+
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    barrier = threading.Barrier(clients + 1)
+
+    def worker(i: int) -> None:
+        session = requests.Session()
+        barrier.wait()
+        for n in range(ops):
+            method, url, kwargs = make_request(i, n)
+            t0 = time.perf_counter()
+            response = session.request(method, url, timeout=30, **kwargs)
+            latencies[i].append((time.perf_counter() - t0) * 1000)
+            if response.status_code != 201:
+                errors[i] += 1
+                if errors[i] <= 2:
+                    print(f"    client {i}: {response.status_code} {response.text[:200]}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, [x for lat in latencies for x in lat], sum(errors)
+
+
+def report(name: str, total: int, seconds: float, lat: list[float], errors: int) -> float:
+    rate = total / seconds
+    print(
+        f"  {name:<12} {rate:8,.0f} req/s   p50 {percentile(lat, 50):6.2f} ms   "
+        f"p95 {percentile(lat, 95):6.2f} ms   p99 {percentile(lat, 99):6.2f} ms   errors {errors}"
+    )
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--ops", type=int, default=150, help="requests per client per run")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    django_setup()
+    from django.db import connection
+
+    total = args.clients * args.ops
+    print(
+        f"counter bench: {args.clients} clients x {args.ops} requests, gunicorn {args.workers}x{args.threads}"
+    )
+    city, users, tokens, _shops = prepare(total, args.clients)
+    codes = issue_codes(users)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor_account (id bigint PRIMARY KEY, balance bigint NOT NULL DEFAULT 0)"
+        )
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor_row (id bigserial PRIMARY KEY, account_id bigint NOT NULL, amount bigint NOT NULL)"
+        )
+        cursor.execute(
+            "INSERT INTO bench_floor_account (id) SELECT g FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING"
+        )
+    connection.close()
+
+    server = start_server(args.port, args.workers, args.threads)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        # Warm every worker's connections and caches.
+        run_clients(
+            args.clients,
+            5,
+            lambda i, n: (
+                "POST",
+                f"{base}/bench/floor?account={1 + (i * 7 + n) % 1000}",
+                {"headers": {"Host": HOST}},
+            ),
+        )
+
+        floor_s, floor_lat, floor_err = run_clients(
+            args.clients,
+            args.ops,
+            lambda i, n: (
+                "POST",
+                f"{base}/bench/floor?account={1 + (i * 131 + n * 7) % 1000}",
+                {"headers": {"Host": HOST}},
+            ),
+        )
+
+        def payment(i, n):
+            code = codes[i * args.ops + n]
+            return (
+                "POST",
+                f"{base}/api/v1/counter/payments",
+                {
+                    "headers": {
+                        "Host": HOST,
+                        "Authorization": f"Token {tokens[i]}",
+                        "Idempotency-Key": f"bench-{code}",
+                    },
+                    "json": {"code": code, "amount": 1_000 + (n % 50) * 100},
+                },
+            )
+
+        pay_s, pay_lat, pay_err = run_clients(args.clients, args.ops, payment)
+
+        print()
+        floor_rate = report("floor", total, floor_s, floor_lat, floor_err)
+        pay_rate = report("payments", total, pay_s, pay_lat, pay_err)
+        ratio = pay_rate / floor_rate
+        p99 = percentile(pay_lat, 99)
+        print(
+            f"  payments/floor throughput ratio {ratio:.2f} (target >= {TARGET_RATIO}): "
+            f"{'PASS' if ratio >= TARGET_RATIO else 'BELOW TARGET'}; p99 {p99:.1f} ms "
+            f"(target < {TARGET_P99_MS:.0f} ms): {'PASS' if p99 < TARGET_P99_MS else 'OVER'}"
+        )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(10)
+
+    from ledger.selectors import ledger_check
+
+    connection.set_tenant(city)
+    check = ledger_check()
+    print(
+        f"  ledger_check on {SCHEMA}: {'OK' if check.ok else 'MISMATCH'} ({check.entries:,} entries)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Races on real PostgreSQL connections: limits and the budget under concurrency."""
+
+import datetime as dt
+
+import pytest
+
+from ledger.models import Account
+from ledger.selectors import ledger_check
+from ledger.services import Idem
+from tests.accounts.factories import CitizenFactory, StaffFactory
+from tests.helpers import race
+from tests.merchants.factories import ShopFactory
+from vouchers.models import Charge, MonthlyUsage
+from vouchers.sandbox_views import sandbox_approve
+from vouchers.services import budget_fund, charge_create, policy_set, wallet_pay
+
+pytestmark = pytest.mark.slow
+
+
+def _policy(**overrides):
+    values = {
+        "effective_from": dt.date(2020, 1, 1),
+        "charge_incentive_bp": 0,
+        "cashback_bp": 1000,
+        "monthly_charge_limit": 500_000,
+        "monthly_cashback_cap": 50_000,
+    }
+    values.update(overrides)
+    return policy_set(by=StaffFactory(), **values)
+
+
+def _budget(amount):
+    budget_fund(
+        by=None,
+        name="race",
+        starts_on=dt.date(2020, 1, 1),
+        ends_on=dt.date(2030, 1, 1),
+        amount=amount,
+        idempotency_key=f"race-{amount}",
+    )
+
+
+def budget_left():
+    return sum(Account.objects.filter(kind="incentive_budget").values_list("balance", flat=True))
+
+
+def test_concurrent_charges_never_pass_the_monthly_limit(live_city):
+    _policy()
+    citizen = CitizenFactory()
+    orders = [charge_create(user=citizen, amount=100_000)[0].order_id for _ in range(5)]
+    orders += [charge_create(user=citizen, amount=100_000)[0].order_id for _ in range(7)]
+    # Twelve charges of 100,000 were registered (each fit on its own); the provider confirms
+    # them all at once.
+    results = race(live_city, len(orders), lambda i: sandbox_approve(orders[i]))
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    statuses = sorted(r["status"] for r in results)
+    assert statuses.count("credited") == 5
+    assert statuses.count("over_limit") == 7
+    assert MonthlyUsage.objects.get(user=citizen).charged == 500_000
+    assert Account.objects.get(kind="wallet_principal", owner_user=citizen).balance == 500_000
+    assert Charge.objects.filter(user=citizen, status="paid").count() == 5
+    assert ledger_check().ok
+
+
+def test_200_concurrent_cashback_grants_against_a_third_of_the_budget_overspend_nothing(live_city):
+    _policy(cashback_bp=1000)
+    citizens = [CitizenFactory() for _ in range(200)]
+    shops = [ShopFactory() for _ in range(8)]
+    for citizen in citizens:
+        order = charge_create(user=citizen, amount=10_000)[0].order_id
+        assert sandbox_approve(order)["status"] == "credited"
+    # Each payment of 10,000 wants 1,000 cashback: 200,000 in all against a 66,666 budget.
+    _budget(66_666)
+
+    def pay(i):
+        return wallet_pay(
+            user=citizens[i],
+            shop=shops[i % len(shops)],
+            amount=10_000,
+            method="shop_qr",
+            idem=Idem.of(f"user:{citizens[i].pk}", "race", "pay"),
+        ).body["cashback"]
+
+    results = race(live_city, 200, pay)  # 200 grants, 64 at a time on 64 connections
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert not errors, errors[:3]
+    granted = sum(results)
+    # Never a won more than the budget; what a grant could not reach while another payment
+    # held a shard stays in the budget for the next payments.
+    assert granted + budget_left() == 66_666
+    assert granted >= 60_000
+    assert all(
+        b >= 0
+        for b in Account.objects.filter(kind="incentive_budget").values_list("balance", flat=True)
+    )
+    from vouchers.models import Payment
+
+    assert sum(Payment.objects.values_list("cashback", flat=True)) == granted
+    assert ledger_check().ok
+
+
+def test_concurrent_payments_from_one_wallet_never_overdraw_it(live_city):
+    _policy()
+    citizen = CitizenFactory()
+    assert (
+        sandbox_approve(charge_create(user=citizen, amount=100_000)[0].order_id)["status"]
+        == "credited"
+    )
+    shop = ShopFactory()
+    from ledger.exceptions import InsufficientBalanceError
+
+    def pay(i):
+        try:
+            return wallet_pay(
+                user=citizen,
+                shop=shop,
+                amount=30_000,
+                method="shop_qr",
+                idem=Idem.of(f"user:{citizen.pk}", f"k{i}", "pay"),
+            ).body["amount"]
+        except InsufficientBalanceError:
+            return 0
+
+    results = race(live_city, 10, pay)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert sum(results) == 90_000
+    assert Account.objects.get(kind="wallet_principal", owner_user=citizen).balance == 10_000
+    assert ledger_check().ok

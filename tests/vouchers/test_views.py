@@ -1,0 +1,86 @@
+import pytest
+
+from tests.accounts.factories import CitizenFactory
+from tests.merchants.factories import ShopFactory
+from tests.vouchers.conftest import balances, charge
+
+pytestmark = pytest.mark.usefixtures("jeonju_policy")
+
+
+def test_wallet_page_shows_balances_and_limits(client_for, citizen, budget):
+    budget(100_000)
+    charge(citizen, 120_000)
+    body = client_for(citizen).get("/wallet/").content.decode()
+    assert "120,000원" in body
+    assert "500,000원" in body
+
+
+def test_charge_form_goes_to_the_provider_and_back(client_for, citizen):
+    client = client_for(citizen)
+    response = client.post("/wallet/charge/", {"amount": "50,000"})
+    assert response.status_code == 302
+    checkout = response["Location"]
+    assert checkout.startswith("/sandbox-pg/checkout/")
+    assert "50,000원" in client.get(checkout).content.decode()
+    back = client.post(checkout, {"decision": "approve"})
+    assert back.status_code == 302
+    assert "50,000원" in client.get(back["Location"]).content.decode()
+    assert balances(citizen) == (50_000, 0)
+
+
+def test_charge_form_refuses_over_the_limit(client_for, citizen):
+    response = client_for(citizen).post("/wallet/charge/", {"amount": "600000"})
+    assert response.status_code == 200
+    assert "form-error" in response.content.decode()
+
+
+def test_pay_a_shop_by_its_qr_with_the_pin(client_for, citizen, budget):
+    budget(1_000_000)
+    charge(citizen, 100_000)
+    shop = ShopFactory()
+    client = client_for(citizen)
+    page = client.get(f"/wallet/pay/{shop.public_code}/").content.decode()
+    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    wrong = client.post(
+        f"/wallet/pay/{shop.public_code}/",
+        {"amount": "10000", "pin": "000000", "idempotency_key": key},
+    )
+    assert "form-error" in wrong.content.decode()
+    ok = client.post(
+        f"/wallet/pay/{shop.public_code}/",
+        {"amount": "10000", "pin": "123456", "idempotency_key": key},
+    )
+    assert ok.status_code == 302
+    done = client.get(ok["Location"]).content.decode()
+    assert "1,000원" in done  # the cashback
+    # Submitting the form twice pays once.
+    again = client.post(
+        f"/wallet/pay/{shop.public_code}/",
+        {"amount": "10000", "pin": "123456", "idempotency_key": key},
+    )
+    assert again["Location"] == ok["Location"]
+    assert balances(citizen) == (90_000, 1_000)
+
+
+def test_payment_code_page_shows_a_qr_and_16_digits(client_for, citizen):
+    body = client_for(citizen).get("/wallet/code/").content.decode()
+    assert "<svg" in body
+    number = body.split('id="pay-code-number"')[1].split(">")[1].split("<")[0]
+    assert len(number.replace(" ", "")) == 16
+
+
+def test_wallet_pages_are_for_citizens(client_for, city):
+    from tests.accounts.factories import StaffFactory
+
+    staff = client_for(StaffFactory())
+    assert staff.get("/wallet/").status_code == 403
+    assert client_for().get("/wallet/").status_code == 302  # to sign in
+
+
+def test_someone_elses_payment_receipt_is_404(client_for, citizen, budget):
+    budget(100_000)
+    charge(citizen, 50_000)
+    from tests.vouchers.conftest import pay
+
+    payment_id = pay(citizen, ShopFactory(), 1_000)["payment_id"]
+    assert client_for(CitizenFactory()).get(f"/wallet/payments/{payment_id}/").status_code == 404

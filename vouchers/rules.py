@@ -1,0 +1,101 @@
+"""The wallet rules in force on a date: the latest policy plus any override covering the date."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import connection
+from django.db.models import Q
+
+from .exceptions import PolicyMissingError
+from .models import Policy, PolicyOverride
+
+
+@dataclass(frozen=True)
+class Rules:
+    on: date
+    policy_id: int
+    override_id: int | None
+    charge_incentive_bp: int
+    cashback_bp: int
+    monthly_charge_limit: int
+    annual_charge_limit: int | None
+    holding_limit: int | None
+    monthly_cashback_cap: int
+    monthly_incentive_cap: int | None
+    carry_over: bool
+    budget_mode: str
+    shop_class_cashback_bp: dict = field(default_factory=dict)
+    citizen_group_bonus_bp: dict = field(default_factory=dict)
+
+    def cashback_rate(self, *, sales_bracket: str, citizen_group: str) -> int:
+        """Basis points of cashback at a shop of ``sales_bracket`` for ``citizen_group``."""
+        base = int(self.shop_class_cashback_bp.get(sales_bracket, self.cashback_bp))
+        if base == 0:
+            return 0  # a shop class without cashback gets none, whatever the group
+        return base + int(self.citizen_group_bonus_bp.get(citizen_group, 0))
+
+    def incentive_rate(self, *, citizen_group: str) -> int:
+        if self.charge_incentive_bp == 0:
+            return 0
+        return self.charge_incentive_bp + int(self.citizen_group_bonus_bp.get(citizen_group, 0))
+
+
+# Rules are read on every payment; each process keeps them a few seconds. A change made through
+# vouchers.services clears this process's copy at once, other processes within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+_cache: dict[tuple[str, date], tuple[float, Rules]] = {}
+
+
+def rules_cache_clear() -> None:
+    _cache.clear()
+
+
+def rules_on(day: date) -> Rules:
+    """The rules for ``day``. Raises ``PolicyMissingError`` when no policy is in force."""
+    key = (connection.schema_name, day)
+    hit = _cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    rules = _rules_from_database(day)
+    _cache[key] = (now + CACHE_SECONDS, rules)
+    return rules
+
+
+def _rules_from_database(day: date) -> Rules:
+    policy = (
+        Policy.objects.filter(effective_from__lte=day).order_by("-effective_from", "-id").first()
+    )
+    if policy is None:
+        raise PolicyMissingError()
+    override = (
+        PolicyOverride.objects.filter(
+            Q(starts_on__lte=day) & Q(ends_on__gte=day), withdrawn_at__isnull=True
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+    def pick(name):
+        value = getattr(override, name, None) if override is not None else None
+        return getattr(policy, name) if value is None else value
+
+    return Rules(
+        on=day,
+        policy_id=policy.pk,
+        override_id=override.pk if override else None,
+        charge_incentive_bp=pick("charge_incentive_bp"),
+        cashback_bp=pick("cashback_bp"),
+        monthly_charge_limit=pick("monthly_charge_limit"),
+        annual_charge_limit=policy.annual_charge_limit,
+        holding_limit=policy.holding_limit,
+        monthly_cashback_cap=pick("monthly_cashback_cap"),
+        monthly_incentive_cap=policy.monthly_incentive_cap,
+        carry_over=policy.carry_over,
+        budget_mode=policy.budget_mode,
+        shop_class_cashback_bp=dict(policy.shop_class_cashback_bp or {}),
+        citizen_group_bonus_bp=dict(policy.citizen_group_bonus_bp or {}),
+    )

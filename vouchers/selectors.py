@@ -1,0 +1,130 @@
+"""Reads of wallets shared by the pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import QuerySet
+
+from ledger.models import Account, Posting
+from ledger.selectors import citizen_balances
+from ledger.services import business_date_today
+
+from .exceptions import PolicyMissingError
+from .models import Charge, MonthlyUsage, Payment, Wallet
+from .rules import Rules, rules_on
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date
+    charged: int
+    charge_limit: int
+    charge_remaining: int
+    carried_in: int
+    incentive: int
+    cashback: int
+    cashback_cap: int
+
+
+@dataclass(frozen=True)
+class WalletSummary:
+    principal: int
+    incentive: int
+    month: MonthFigures | None
+    rules: Rules | None
+    pin_set: bool
+
+    @property
+    def balance(self) -> int:
+        return self.principal + self.incentive
+
+    def as_dict(self) -> dict:
+        month = self.month
+        return {
+            "balance": self.balance,
+            "principal": self.principal,
+            "incentive": self.incentive,
+            "month": None
+            if month is None
+            else {
+                "month": month.month.strftime("%Y-%m"),
+                "charged": month.charged,
+                "charge_limit": month.charge_limit,
+                "charge_remaining": month.charge_remaining,
+                "carried_in": month.carried_in,
+                "incentive": month.incentive,
+                "cashback": month.cashback,
+                "cashback_cap": month.cashback_cap,
+            },
+            "rates": None
+            if self.rules is None
+            else {
+                "cashback_bp": self.rules.cashback_bp,
+                "charge_incentive_bp": self.rules.charge_incentive_bp,
+            },
+            "pin_set": self.pin_set,
+        }
+
+
+def wallet_summary(*, user, today: date | None = None) -> WalletSummary:
+    today = today or business_date_today()
+    balances = citizen_balances(user_id=user.pk)
+    try:
+        rules = rules_on(today)
+    except PolicyMissingError:
+        rules = None
+    month = None
+    if rules is not None:
+        first = today.replace(day=1)
+        usage = MonthlyUsage.objects.filter(user=user, month=first).first()
+        charged = usage.charged if usage else 0
+        carried = usage.carried_in if usage else 0
+        limit = rules.monthly_charge_limit + carried
+        month = MonthFigures(
+            month=first,
+            charged=charged,
+            charge_limit=limit,
+            charge_remaining=max(0, limit - charged),
+            carried_in=carried,
+            incentive=usage.incentive if usage else 0,
+            cashback=usage.cashback if usage else 0,
+            cashback_cap=rules.monthly_cashback_cap,
+        )
+    wallet = Wallet.objects.filter(user=user).only("pin_hash").first()
+    return WalletSummary(
+        principal=balances.principal,
+        incentive=balances.incentive,
+        month=month,
+        rules=rules,
+        pin_set=bool(wallet and wallet.pin_hash),
+    )
+
+
+def wallet_history(*, user, limit: int = 50) -> QuerySet[Posting]:
+    """Every movement of the citizen's wallet (principal and incentive), newest first."""
+    return (
+        Posting.objects.filter(
+            account__owner_user=user,
+            account__kind__in=[Account.Kind.WALLET_PRINCIPAL, Account.Kind.WALLET_INCENTIVE],
+        )
+        .select_related("entry", "account")
+        .order_by("-entry_id", "account__kind")[:limit]
+    )
+
+
+def charges_of_user(*, user, limit: int = 20) -> QuerySet[Charge]:
+    return Charge.objects.filter(user=user).order_by("-created_at")[:limit]
+
+
+def payments_of_user(*, user, limit: int = 20) -> QuerySet[Payment]:
+    return Payment.objects.filter(user=user).select_related("shop").order_by("-created_at")[:limit]
+
+
+def shop_recent_payments(*, shop, limit: int = 10) -> QuerySet[Payment]:
+    return (
+        Payment.objects.filter(shop=shop, business_date=business_date_today())
+        .select_related("user")
+        .order_by("-created_at")[:limit]
+    )
