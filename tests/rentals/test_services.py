@@ -46,6 +46,15 @@ from tests.rentals.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the services' messages in their source language (the pages are Korean)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def staff(city):
     return StaffFactory()

@@ -268,7 +268,7 @@ def test_a_rent_rise_recorded_on_the_page_flags_and_warns(city, client_for, staf
     )
     other.refresh_from_db()
     assert other.clawback == "above_pre_cut"
-    assert "clawed back" in response.content.decode() or "환수" in response.content.decode()
+    assert "추징" in response.content.decode()
     detail = client.get(url("agreement-detail", other.pk)).content.decode()
     assert 'id="clawback"' in detail
 
