@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -406,27 +407,36 @@ def _check_holding_limit(*, balance: int, amount: int, rules: Rules) -> None:
 
 
 def charge_create(
-    *, user: User, amount, provider: str = "sandbox", purpose: str = "wallet"
+    *,
+    user: User,
+    amount,
+    provider: str = "sandbox",
+    purpose: str = "wallet",
+    check_limits: bool = True,
 ) -> tuple[Charge, str]:
     """Register a charge with the provider; returns it and the provider page to go to.
 
     The limits are checked here to spare the citizen a useless trip to the provider, and again
-    when the provider confirms (they may have changed meanwhile).
+    when the provider confirms (they may have changed meanwhile). A charge for another
+    ``purpose`` (a card pledge) pays a shop, not the wallet, and skips the wallet's limits.
     """
     amount = parse_amount(amount, minimum=1_000)
     if amount % 1_000:
         raise ChargeError(_("Charge in steps of 1,000 won."))
-    today = business_date_today()
-    rules = rules_on(today)
-    wallet_get_or_create(user=user)
-    with transaction.atomic():
-        usage = _usage_lock(user_id=user.pk, month=month_of(today), rules=rules)
-        _check_charge_limits(user_id=user.pk, amount=amount, usage=usage, rules=rules)
-    from ledger.selectors import citizen_balances
+    if purpose != "wallet" and purpose not in CHARGE_PURPOSES:
+        raise ChargeError(_("Unknown charge purpose."))
+    if check_limits:
+        today = business_date_today()
+        rules = rules_on(today)
+        wallet_get_or_create(user=user)
+        with transaction.atomic():
+            usage = _usage_lock(user_id=user.pk, month=month_of(today), rules=rules)
+            _check_charge_limits(user_id=user.pk, amount=amount, usage=usage, rules=rules)
+        from ledger.selectors import citizen_balances
 
-    _check_holding_limit(
-        balance=citizen_balances(user_id=user.pk).wallet, amount=amount, rules=rules
-    )
+        _check_holding_limit(
+            balance=citizen_balances(user_id=user.pk).wallet, amount=amount, rules=rules
+        )
     charge = Charge.objects.create(
         user=user,
         amount=amount,
@@ -442,6 +452,22 @@ def charge_create(
         return_path=reverse("vouchers:charge-done", args=[charge.order_id]),
     )
     return charge, checkout_url
+
+
+@dataclass(frozen=True)
+class ChargePurpose:
+    """What a provider charge that is not a wallet charge pays for (e.g. a card pledge, in the
+    campaigns app): called inside the callback's transaction, which holds the charge row."""
+
+    approved: Callable[[Charge], CallbackOutcome]
+    failed: Callable[[Charge], None]
+
+
+CHARGE_PURPOSES: dict[str, ChargePurpose] = {}
+
+
+def charge_purpose_register(name: str, purpose: ChargePurpose) -> None:
+    CHARGE_PURPOSES[name] = purpose
 
 
 @dataclass(frozen=True)
@@ -516,6 +542,8 @@ def _apply_event(event: CallbackEvent) -> CallbackOutcome:
             charge.save(update_fields=["last_event_at"])
             return CallbackOutcome("ignored", "already settled", charge.pk)
         charge.provider_payment_key = event.payment_key
+        if charge.purpose != "wallet":
+            return CHARGE_PURPOSES[charge.purpose].approved(charge)
         return _charge_credit(charge)
     if event.event_type in ("payment.failed", "payment.cancelled"):
         if charge.status == Charge.Status.CREATED:
@@ -526,6 +554,8 @@ def _apply_event(event: CallbackEvent) -> CallbackOutcome:
             )
             charge.failure_reason = event.event_type
             charge.save(update_fields=["status", "failure_reason", "last_event_at"])
+            if charge.purpose != "wallet":
+                CHARGE_PURPOSES[charge.purpose].failed(charge)
             return CallbackOutcome("failed", event.event_type, charge.pk)
         charge.save(update_fields=["last_event_at"])
         return CallbackOutcome("ignored", "already settled", charge.pk)
@@ -786,7 +816,7 @@ def wallet_pay(
     def attempt() -> IdempotentResult:
         for _missing in range(3):
             try:
-                with transaction.atomic(savepoint=claim), connection.cursor() as cursor:
+                with transaction.atomic(), connection.cursor() as cursor:
                     cursor.execute(
                         "SELECT wallet_pay(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
                         " %s, %s, %s, %s)",
@@ -882,14 +912,19 @@ def payment_cancel(*, payment: Payment, by: User, reason: str = "") -> Payment:
             raise PaymentNotCancellableError(
                 _("The cashback of this payment has been spent; ask the city to cancel it.")
             ) from exc
-        if payment.cashback:
-            MonthlyUsage.objects.filter(
-                user_id=payment.user_id, month=month_of(payment.business_date)
-            ).update(cashback=Greatest(F("cashback") - payment.cashback, Value(0)))
+        usage_cashback_return(payment=payment)
         payment.status = Payment.Status.CANCELLED
         payment.cancelled_at = timezone.now()
         payment.save(update_fields=["status", "cancelled_at"])
     return payment
+
+
+def usage_cashback_return(*, payment: Payment) -> None:
+    """A cancelled payment's cashback no longer counts toward the month's cap."""
+    if payment.cashback:
+        MonthlyUsage.objects.filter(
+            user_id=payment.user_id, month=month_of(payment.business_date)
+        ).update(cashback=Greatest(F("cashback") - payment.cashback, Value(0)))
 
 
 # --- Refund of the remaining balance -------------------------------------------------------
