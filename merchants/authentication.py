@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from jeonju_prepay.db import instance_from_values
+
 from .codes import DEVICE_TOKEN_PREFIX, token_hash
 from .models import Device, Shop
 
@@ -71,10 +73,6 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
         return "Token"
 
 
-_DEVICE_FIELDS = ["id", "shop_id", "name", "last_used_at"]
-_SHOP_FIELDS = ["id", "name", "status", "sales_bracket", "public_code"]
-
-
 def _active_device(digest: str) -> Device | None:
     """The device with this token hash and its shop, in one raw query (every counter request
     pays for this look-up; the ORM's query building costs more than the query)."""
@@ -89,6 +87,11 @@ def _active_device(digest: str) -> Device | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    device = Device.from_db("default", _DEVICE_FIELDS, row[:4])
-    device.shop = Shop.from_db("default", _SHOP_FIELDS, row[4:])
+    device = instance_from_values(
+        Device, dict(zip(("id", "shop_id", "name", "last_used_at"), row[:4], strict=True))
+    )
+    device.shop = instance_from_values(
+        Shop,
+        dict(zip(("id", "name", "status", "sales_bracket", "public_code"), row[4:], strict=True)),
+    )
     return device

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import role_grant
+from jeonju_prepay.db import instance_from_values
 
 from . import brn, codes
 from .exceptions import (
@@ -477,7 +478,7 @@ def payment_code_resolve(
         logger.info("code look-up failed at shop %s: %s", shop.pk, reason)
         raise error
     user_id, email, name, citizen_group = person
-    user = User.from_db("default", ["id", "email", "name"], [user_id, email, name])
+    user = instance_from_values(User, {"id": user_id, "email": email, "name": name})
     return ResolvedCode(code_id, user, expires_at, citizen_group)
 
 

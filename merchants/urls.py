@@ -28,5 +28,6 @@ urlpatterns = [
     path("<int:shop_id>/counter/", views.counter, name="counter"),
     path("<int:shop_id>/counter/identify/", views.counter_identify, name="counter-identify"),
     path("<int:shop_id>/counter/pay/", views.counter_pay, name="counter-pay"),
+    path("<int:shop_id>/counter/redeem/", views.counter_redeem, name="counter-redeem"),
     path("<int:shop_id>/counter/recent/", views.counter_recent, name="counter-recent"),
 ]

@@ -12,11 +12,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campaigns.exceptions import InsufficientPrepaidError
+from campaigns.services import counter_redeem as counter_redeem_service
 from jeonju_prepay.exceptions import ApplicationError
 from jeonju_prepay.http import client_ip
+from ledger.money import parse_amount
+from ledger.selectors import citizen_balances
 from ledger.services import Idem
 from vouchers import services as wallet_services
-from vouchers.forms import CounterPayForm
+from vouchers.forms import CounterPayForm, CounterRedeemForm
 from vouchers.selectors import shop_recent_payments
 
 from . import selectors, services
@@ -233,6 +237,7 @@ def counter_identify(request, shop_id):
         else:
             context["found"] = identify_body(code_obj=code_obj, shop=shop)
             context["pay_form"] = CounterPayForm(initial={"code": form.cleaned_data["code"]})
+            context["redeem_form"] = CounterRedeemForm(initial={"code": form.cleaned_data["code"]})
     return render(request, "merchants/partials/counter_result.html", context, status=status)
 
 
@@ -267,6 +272,53 @@ def counter_pay(request, shop_id):
     else:
         context["payment"] = result.body
     return render(request, "merchants/partials/counter_done.html", context)
+
+
+@login_required
+@require_POST
+def counter_redeem(request, shop_id):
+    """htmx: take a bill from the identified customer's prepaid balance at this shop, and the
+    rest (if any) from the wallet, in one step."""
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
+    form = CounterRedeemForm(request.POST)
+    context: dict = {"shop": shop}
+    if not form.is_valid():
+        context["error"] = _("Enter the bill in won.")
+        return render(request, "merchants/partials/counter_done.html", context)
+    data = form.cleaned_data
+    try:
+        bill = parse_amount(data["bill"])
+        prepaid = _prepaid_available(
+            shop=shop, code=data["code"], actor=request.user, ip=client_ip(request)
+        )
+        amount = min(bill, prepaid)
+        if amount <= 0:
+            raise InsufficientPrepaidError(_("This customer has no prepaid balance at this shop."))
+        result = counter_redeem_service(
+            shop=shop,
+            code=data["code"],
+            amount=amount,
+            wallet_amount=bill - amount or None,
+            idem=Idem.of(
+                f"user:{request.user.pk}",
+                data["idempotency_key"],
+                "counter_redemption",
+                data["code"],
+                bill,
+            ),
+            actor=request.user,
+            client_ip=client_ip(request),
+        )
+    except ApplicationError as exc:
+        context["error"] = exc.message
+    else:
+        context["redemption"] = result.body
+    return render(request, "merchants/partials/counter_done.html", context)
+
+
+def _prepaid_available(*, shop, code, actor, ip) -> int:
+    code_obj = services.payment_code_resolve(code=code, shop=shop, actor=actor, client_ip=ip)
+    return citizen_balances(user_id=code_obj.user.pk, shop_id=shop.pk).prepaid
 
 
 @login_required

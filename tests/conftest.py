@@ -32,9 +32,23 @@ _live_counter = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database with the public host and the two test cities, migrated."""
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb):
+    """The test database with the public host and the two test cities, migrated.
+
+    Replaces pytest-django's fixture, which sets a test database up only when some collected
+    test asks for ``db``: tests that need committed data (``live_city``) do not, and must never
+    fall through to the development database.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            aliases={"default"},
+            keepdb=django_db_keepdb,
+        )
+        assert connection.settings_dict["NAME"].startswith("test_"), "not a test database"
         public_tenant_ensure(domain="localhost")
         for schema, name, host in (
             ("jeonju", "전주시", CITY_HOST),
@@ -44,13 +58,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 city_create(schema_name=schema, name=name, domain=host)
         connection.set_schema_to_public()
     yield
-    # Live servers and racing threads may leave idle connections behind; the test database
-    # cannot be dropped while they exist.
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+    with django_db_blocker.unblock():
+        # Live servers and racing threads may leave idle connections behind; the test database
+        # cannot be dropped while they exist.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        if not django_db_keepdb:
+            teardown_databases(db_cfg, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ IDEMPOTENCY_PARAM = OpenApiParameter(
 )
 
 
-def _response(result) -> Response:
+def idempotent_response(result) -> Response:
     response = Response(result.body, status=result.status_code)
     if result.replayed:
         response["Idempotent-Replayed"] = "true"
@@ -183,7 +183,7 @@ class CounterPaymentApi(APIView):
             device=device,
             client_ip=client_ip(request),
         )
-        return _response(result)
+        return idempotent_response(result)
 
 
 class QrPaymentInput(serializers.Serializer):
@@ -213,7 +213,7 @@ class QrPaymentApi(APIView):
             pin=data.validated_data["pin"],
             idem=Idem.of(f"user:{request.user.pk}", key, "qr_payment", shop.pk, amount),
         )
-        return _response(result)
+        return idempotent_response(result)
 
 
 class RefundOutput(serializers.Serializer):
@@ -233,7 +233,7 @@ class RefundApi(APIView):
         result = services.wallet_refund(
             user=request.user, idem=Idem.of(f"user:{request.user.pk}", key, "wallet_refund")
         )
-        return _response(result)
+        return idempotent_response(result)
 
 
 class HistoryItem(serializers.Serializer):

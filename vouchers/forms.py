@@ -85,3 +85,10 @@ class PolicyForm(forms.ModelForm):
 
 class CitizenGroupForm(forms.Form):
     citizen_group = forms.ChoiceField(label=_("Citizen group"), choices=CitizenGroup.choices)
+
+
+class CounterRedeemForm(IdempotentForm):
+    """The bill at the counter: prepaid value first, the rest from the wallet."""
+
+    code = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    bill = AmountField(label=_("Bill (won)"))

@@ -294,3 +294,19 @@ def test_a_code_from_one_city_does_not_work_in_another(city, other_city):
             payment_code_resolve(code=issued.qr_token, shop=wanju_shop)
         with pytest.raises(PaymentCodeUnknownError):
             payment_code_resolve(code=issued.number, shop=wanju_shop)
+
+
+def test_the_counter_device_sees_its_shop_as_it_is(city):
+    """The raw look-up behind device tokens must map every column to the right field."""
+    from merchants.authentication import _active_device
+    from merchants.codes import token_hash
+
+    shop = ShopFactory(sales_bracket="under_1b", status="suspended", name="정확한 가게")
+    _device, token = device_for(shop)
+    device = _active_device(token_hash(token))
+    assert (device.shop.status, device.shop.sales_bracket, device.shop.name) == (
+        "suspended",
+        "under_1b",
+        "정확한 가게",
+    )
+    assert device.shop.public_code == shop.public_code

@@ -200,3 +200,38 @@ def test_device_token_revoked_is_refused(city, shop, citizen):
     response = client.post("/api/v1/counter/identify", {"code": "1"}, format="json")
     connection.set_tenant(city)
     assert response.status_code == 401
+
+
+def test_counter_payment_uses_the_shops_class_for_cashback(city, citizen, staff, budget):
+    import datetime as dt
+
+    from tests.merchants.factories import ShopFactory
+    from vouchers.services import policy_set
+
+    policy_set(
+        by=staff,
+        effective_from=dt.date(2020, 6, 1),
+        cashback_bp=1000,
+        monthly_charge_limit=500_000,
+        monthly_cashback_cap=50_000,
+        shop_class_cashback_bp={"over_3b": 0, "under_300m": 1200},
+    )
+    budget(1_000_000)
+    charge(citizen, 100_000)
+    for bracket, expected in (("over_3b", 0), ("under_300m", 1_200), ("under_1b", 1_000)):
+        shop = ShopFactory(sales_bracket=bracket)
+        _device, token = device_for(shop)
+        client = APIClient(HTTP_HOST=CITY_HOST)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        code = payment_code_issue(user=citizen).number
+        response = client.post(
+            "/api/v1/counter/payments",
+            {"code": code, "amount": 10_000},
+            format="json",
+            headers={"Idempotency-Key": f"class-{bracket}"},
+        )
+        from django.db import connection
+
+        connection.set_tenant(city)
+        assert response.status_code == 201, response.json()
+        assert response.json()["cashback"] == expected, bracket
