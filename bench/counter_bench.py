@@ -123,6 +123,54 @@ def prepare(users_needed: int, clients: int):
     return city, users, tokens, shops
 
 
+def prepare_prepaid(users, tokens_shops) -> None:
+    """Each citizen holds a prepaid balance (a pledge paid by card) at the shop whose device
+    will redeem it."""
+    from campaigns.models import Campaign, CampaignShop, Phase, Pledge
+    from ledger.models import Account, Entry
+    from ledger.services import Leg, account_get_or_create, business_date_today, entry_post
+
+    today = business_date_today()
+    campaign = Campaign.objects.filter(name="bench").first()
+    if campaign is None:
+        campaign = Campaign.objects.create(
+            name="bench",
+            starts_on=today.replace(year=today.year - 1),
+            ends_on=today.replace(year=today.year + 1),
+        )
+        Phase.objects.create(
+            campaign=campaign,
+            number=1,
+            name="all",
+            starts_on=campaign.starts_on,
+            ends_on=campaign.ends_on,
+        )
+    phase = campaign.phases.get()
+    for user, shop in zip(users, tokens_shops, strict=True):
+        CampaignShop.objects.get_or_create(campaign=campaign, shop=shop)
+        pledge = Pledge.objects.create(
+            campaign=campaign,
+            phase=phase,
+            user=user,
+            shop=shop,
+            amount=300_000,
+            value=300_000,
+            remaining=300_000,
+            paid_with="card",
+            status="active",
+            business_date=today,
+            valid_until=today.replace(year=today.year + 1),
+        )
+        prepaid = account_get_or_create(kind=Account.Kind.PREPAID, user=user, shop=shop)
+        issued = account_get_or_create(kind=Account.Kind.PREPAID_ISSUED, shop=shop)
+        pledge.entry = entry_post(
+            kind=Entry.Kind.PLEDGE,
+            legs=[Leg(prepaid.pk, 300_000), Leg(issued.pk, -300_000)],
+            idempotency_key=f"bench-pledge-{pledge.pk}",
+        )
+        pledge.save(update_fields=["entry"])
+
+
 def issue_codes(users) -> list[str]:
     from merchants.services import payment_code_issue
 
@@ -229,8 +277,12 @@ def main() -> None:
     print(
         f"counter bench: {args.clients} clients x {args.ops} requests, gunicorn {args.workers}x{args.threads}"
     )
-    city, users, tokens, _shops = prepare(total, args.clients)
-    codes = issue_codes(users)
+    city, users, tokens, shops = prepare(2 * total, args.clients)
+    pay_users, redeem_users = users[:total], users[total:]
+    # Client i redeems at the shop of its device (tokens[i] belongs to shops[i % len(shops)]).
+    prepare_prepaid(redeem_users, [shops[(n // args.ops) % len(shops)] for n in range(total)])
+    codes = issue_codes(pay_users)
+    redeem_codes = issue_codes(redeem_users)
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE IF NOT EXISTS bench_floor_account (id bigint PRIMARY KEY, balance bigint NOT NULL DEFAULT 0)"
@@ -284,16 +336,37 @@ def main() -> None:
 
         pay_s, pay_lat, pay_err = run_clients(args.clients, args.ops, payment)
 
+        def redemption(i, n):
+            code = redeem_codes[i * args.ops + n]
+            return (
+                "POST",
+                f"{base}/api/v1/counter/redemptions",
+                {
+                    "headers": {
+                        "Host": HOST,
+                        "Authorization": f"Token {tokens[i]}",
+                        "Idempotency-Key": f"bench-r-{code}",
+                    },
+                    "json": {"code": code, "amount": 1_000 + (n % 50) * 100},
+                },
+            )
+
+        red_s, red_lat, red_err = run_clients(args.clients, args.ops, redemption)
+
         print()
         floor_rate = report("floor", total, floor_s, floor_lat, floor_err)
-        pay_rate = report("payments", total, pay_s, pay_lat, pay_err)
-        ratio = pay_rate / floor_rate
-        p99 = percentile(pay_lat, 99)
-        print(
-            f"  payments/floor throughput ratio {ratio:.2f} (target >= {TARGET_RATIO}): "
-            f"{'PASS' if ratio >= TARGET_RATIO else 'BELOW TARGET'}; p99 {p99:.1f} ms "
-            f"(target < {TARGET_P99_MS:.0f} ms): {'PASS' if p99 < TARGET_P99_MS else 'OVER'}"
-        )
+        for name, seconds, lat, errors in (
+            ("payments", pay_s, pay_lat, pay_err),
+            ("redemptions", red_s, red_lat, red_err),
+        ):
+            rate = report(name, total, seconds, lat, errors)
+            ratio = rate / floor_rate
+            p99 = percentile(lat, 99)
+            print(
+                f"    {name}/floor throughput ratio {ratio:.2f} (target >= {TARGET_RATIO}): "
+                f"{'PASS' if ratio >= TARGET_RATIO else 'BELOW TARGET'}; p99 {p99:.1f} ms "
+                f"(target < {TARGET_P99_MS:.0f} ms): {'PASS' if p99 < TARGET_P99_MS else 'OVER'}"
+            )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)

@@ -59,8 +59,6 @@ from .models import (
     Phase,
     Pledge,
     PledgeEvent,
-    Redemption,
-    RedemptionPart,
 )
 
 logger = logging.getLogger(__name__)
@@ -567,19 +565,6 @@ def _pledge_check_cancellable(pledge: Pledge) -> None:
 # --- Redemption at the counter ----------------------------------------------------------------
 
 
-def redemption_body(redemption: Redemption, prepaid_balance: int, payment: dict | None) -> dict:
-    body = {
-        "redemption_id": redemption.pk,
-        "amount": redemption.amount,
-        "prepaid_balance": prepaid_balance,
-        "shop": {"id": redemption.shop_id},
-        "business_date": redemption.business_date.isoformat(),
-    }
-    if payment is not None:
-        body["wallet_payment"] = payment
-    return body
-
-
 def counter_redeem(
     *,
     shop: Shop,
@@ -628,92 +613,52 @@ def prepaid_redeem(
     actor: User | None = None,
     code: ResolvedCode | None = None,
 ) -> IdempotentResult:
-    """The locked part of a redemption. Locks the citizen's pledge rows at the shop, then the
-    prepaid accounts, then (for a wallet remainder) what ``wallet_pay`` locks."""
+    """The locked part of a redemption, in one database call (``prepaid_redeem()``, campaigns
+    migration 0002): locks the citizen's pledge rows at the shop, then the prepaid accounts, then
+    (for a wallet remainder) what ``wallet_pay`` locks."""
     if shop.status != Shop.Status.APPROVED:
         raise ShopNotApprovedError()
-
-    def operation() -> tuple[int, dict]:
-        today = business_date_today()
-        if code is not None:
-            _code_consume(code=code, shop=shop, device=device)
-        pledges = list(
-            Pledge.objects.select_for_update()
-            .filter(
-                user=user,
-                shop=shop,
-                status=Pledge.Status.ACTIVE,
-                remaining__gt=0,
-                valid_until__gte=today,
-            )
-            .order_by("valid_until", "id")
-        )
-        available = sum(p.remaining for p in pledges)
-        if available < amount:
-            raise InsufficientPrepaidError(
-                _("The prepaid balance at this shop is %(balance)s won, less than %(amount)s won.")
-                % {"balance": f"{available:,}", "amount": f"{amount:,}"}
-            )
-        (prepaid_id, prepaid_balance), (issued_id, _issued) = accounts_lock_spec(
-            _prepaid_specs(user.pk, shop.pk)
-        )
-        entry = entry_post(
-            kind=Entry.Kind.REDEMPTION,
-            legs=[Leg(prepaid_id, -amount), Leg(issued_id, amount)],
-            idempotency_key=f"{idem.scope}:{idem.key}",
-            actor=actor,
-            device=device,
-            memo=f"redeemed at {shop.name}"[:200],
-            business_date=today,
-            savepoint=False,
-        )
-        payment_body = None
-        if wallet_amount:
-            paid = wallet.wallet_pay(
-                user=user,
-                shop=shop,
-                amount=wallet_amount,
-                method=Payment.Method.CUSTOMER_CODE,
-                idem=Idem(idem.scope, f"{idem.key}:wallet", idem.fingerprint),
-                device=device,
-                actor=actor,
-                claim=False,
-            )
-            payment_body = paid.body
-        redemption = Redemption.objects.create(
-            user=user,
-            shop=shop,
-            amount=amount,
-            device=device,
-            actor=actor,
-            business_date=today,
-            entry=entry,
-            payment_id=payment_body["payment_id"] if payment_body else None,
-        )
-        left, parts = amount, []
-        for pledge in pledges:
-            if left <= 0:
-                break
-            take = min(left, pledge.remaining)
-            pledge.remaining -= take
-            if pledge.remaining == 0:
-                pledge.status = Pledge.Status.USED
-                pledge.closed_at = timezone.now()
-            parts.append(RedemptionPart(redemption=redemption, pledge=pledge, amount=take))
-            left -= take
-        Pledge.objects.bulk_update([p.pledge for p in parts], ["remaining", "status", "closed_at"])
-        RedemptionPart.objects.bulk_create(parts)
-        return 201, redemption_body(redemption, prepaid_balance - amount, payment_body)
-
-    return idempotent(
-        scope=idem.scope, key=idem.key, request_fingerprint=idem.fingerprint, operation=operation
+    terms = wallet.payment_terms(
+        user=user, shop=shop, citizen_group=getattr(code, "citizen_group", None)
+    )
+    params = [
+        user.pk,
+        shop.pk,
+        amount,
+        wallet_amount,
+        getattr(device, "pk", None),
+        getattr(actor, "pk", None),
+        getattr(code, "pk", None),
+        idem.scope,
+        idem.key,
+        idem.fingerprint,
+        terms.today,
+        wallet.month_of(terms.today),
+        terms.rate_bp,
+        terms.cashback_cap,
+        wallet.shard_of(user.pk),
+        shop.name[:150],
+    ]
+    return wallet.run_money_function(
+        sql="SELECT prepaid_redeem(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        params=params,
+        user_id=user.pk,
+        shop_id=shop.pk,
+        rules=terms.rules,
+        extra_specs=_prepaid_specs(user.pk, shop.pk),
+        translate=_redemption_error,
     )
 
 
-def _code_consume(*, code: ResolvedCode, shop: Shop, device: Device | None) -> None:
-    from merchants.services import payment_code_consume
-
-    payment_code_consume(code=code, shop=shop, device=device)
+def _redemption_error(exc) -> Exception | None:
+    cause = exc.__cause__
+    if getattr(cause, "pgcode", None) != "JP201":
+        return None
+    available = int(getattr(getattr(cause, "diag", None), "message_hint", "0") or 0)
+    return InsufficientPrepaidError(
+        _("The prepaid balance at this shop is %(balance)s won, less than the amount.")
+        % {"balance": f"{available:,}"}
+    )
 
 
 # --- Expiry, closed shops, the guarantee fund ---------------------------------------------------

@@ -788,11 +788,7 @@ def wallet_pay(
     Raises ``ShopNotApprovedError``, ``InsufficientBalanceError``, code errors.
     ``citizen_group`` saves a query when the caller has the citizen's wallet at hand.
     """
-    today = business_date_today()
-    rules = rules_on(today)
-    if citizen_group is None:
-        citizen_group = wallet_get_or_create(user=user).citizen_group
-    rate = rules.cashback_rate(sales_bracket=shop.sales_bracket, citizen_group=citizen_group)
+    terms = payment_terms(user=user, shop=shop, citizen_group=citizen_group)
     params = [
         user.pk,
         shop.pk,
@@ -805,41 +801,82 @@ def wallet_pay(
         idem.key,
         idem.fingerprint,
         claim,
-        today,
-        month_of(today),
-        rate,
-        rules.monthly_cashback_cap,
+        terms.today,
+        month_of(terms.today),
+        terms.rate_bp,
+        terms.cashback_cap,
         shard_of(user.pk),
         (memo or shop.name)[:150],
     ]
+    return run_money_function(
+        sql="SELECT wallet_pay(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        params=params,
+        user_id=user.pk,
+        shop_id=shop.pk,
+        rules=terms.rules,
+        retry=claim,
+    )
+
+
+@dataclass(frozen=True)
+class PaymentTerms:
+    today: date
+    rules: Rules
+    rate_bp: int
+    cashback_cap: int
+
+
+def payment_terms(*, user: User, shop: Shop, citizen_group: str | None = None) -> PaymentTerms:
+    """What the policy says for a wallet payment by ``user`` at ``shop`` today."""
+    today = business_date_today()
+    rules = rules_on(today)
+    if citizen_group is None:
+        citizen_group = wallet_get_or_create(user=user).citizen_group
+    rate = rules.cashback_rate(sales_bracket=shop.sales_bracket, citizen_group=citizen_group)
+    return PaymentTerms(today, rules, rate, rules.monthly_cashback_cap)
+
+
+def run_money_function(
+    *,
+    sql: str,
+    params: list,
+    user_id: int,
+    shop_id: int,
+    rules: Rules,
+    retry: bool = True,
+    extra_specs=(),
+    translate=None,
+) -> IdempotentResult:
+    """Call one of the money functions in SQL (``wallet_pay()``, ``prepaid_redeem()``) in its
+    own transaction (or the caller's, as a savepoint); create what a first payment lacks (the
+    usage row, accounts) and call again; retry deadlocks when it owns the transaction.
+    Refusals come back as domain errors (``translate`` first, then the payment ones)."""
+    today = business_date_today()
 
     def attempt() -> IdempotentResult:
         for _missing in range(3):
             try:
                 with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT wallet_pay(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                        " %s, %s, %s, %s)",
-                        params,
-                    )
+                    cursor.execute(sql, params)
                     (result,) = cursor.fetchone()
             except DatabaseError as exc:
                 code_ = getattr(exc.__cause__, "pgcode", None)
                 if code_ == "JP199":
-                    _usage_ensure(user_id=user.pk, month=month_of(today), rules=rules)
+                    _usage_ensure(user_id=user_id, month=month_of(today), rules=rules)
                     continue
                 if code_ == "JP198":
-                    account_ids_get_or_create(_wallet_account_specs(user.pk, shop.pk))
+                    account_ids_get_or_create(
+                        [*_wallet_account_specs(user_id, shop_id), *extra_specs]
+                    )
                     continue
-                raise _payment_error(exc) from exc
+                error = translate(exc) if translate else None
+                raise (error or _payment_error(exc)) from exc
             if isinstance(result, str):
                 result = json.loads(result)
             return IdempotentResult(result["status"], result["body"], result["replayed"])
         raise PaymentError(_("The payment could not be prepared; try again."))
 
-    if not claim:
-        return attempt()
-    return with_retries(attempt)
+    return with_retries(attempt) if retry else attempt()
 
 
 def _wallet_account_specs(user_id: int, shop_id: int):
