@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= jeonju_prepay.settings.local
 
-.PHONY: install run test lint format bandit audit messages vendor bench clean-data
+.PHONY: install run test lint format bandit audit bank-test-ci messages vendor bench clean-data
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -65,6 +65,10 @@ vendor:
 
 bench: install
 	$(PY) bench/ledger_bench.py
+
+# The short bank test with faults that CI runs (bench/bank_test.py; docs/reliability.md).
+bank-test-ci: install
+	$(PY) bench/bank_test.py --clients 16 --seconds 60 --chaos --pg-every 30 --worker-every 10 20
 
 clean-data:
 	rm -rf .data

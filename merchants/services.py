@@ -396,7 +396,9 @@ class ResolvedCode:
 
 
 # One round trip: the recent failures at this shop (for the limits) and the code with its
-# citizen. The failure counts use the (shop, created_at) index.
+# citizen. The failure counts use the (shop, created_at) index. Only unknown and malformed codes
+# count toward the limits (they are what guessing produces); a used or expired code is logged
+# and answered, but a retried payment presenting its spent code is not an attack.
 _RESOLVE_SQL = """
 WITH recent AS (
     SELECT COUNT(*) AS per_shop,
@@ -404,6 +406,7 @@ WITH recent AS (
            COUNT(*) FILTER (WHERE actor_id = %(actor)s) AS per_actor
       FROM merchants_codelookupfailure
      WHERE shop_id = %(shop)s AND created_at >= %(since)s
+       AND reason IN ('unknown', 'malformed')
 )
 SELECT recent.per_shop, recent.per_device, recent.per_actor,
        c.id, c.expires_at, c.used_at, u.id, u.email, u.name, w.citizen_group
@@ -485,7 +488,9 @@ def payment_code_resolve(
 def _actor_failures_everywhere(actor: User) -> int:
     """A person failing at several shops counts too (asked only when they failed here)."""
     since = timezone.now() - LOOKUP_WINDOW
-    return CodeLookupFailure.objects.filter(actor=actor, created_at__gte=since).count()
+    return CodeLookupFailure.objects.filter(
+        actor=actor, created_at__gte=since, reason__in=["unknown", "malformed"]
+    ).count()
 
 
 def payment_code_consume(*, code: ResolvedCode, shop: Shop, device: Device | None = None) -> None:

@@ -310,6 +310,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # 4xx answers are logged here; a load test or a noisy client may want them quieter.
+        "django.request": {"level": env("REQUEST_LOG_LEVEL", default="WARNING")},
         "pgserver": {"level": "WARNING"},
     },
 }

@@ -310,3 +310,16 @@ def test_the_counter_device_sees_its_shop_as_it_is(city):
         "정확한 가게",
     )
     assert device.shop.public_code == shop.public_code
+
+
+def test_a_spent_code_presented_again_is_answered_but_not_counted_as_guessing(shop):
+    device, _ = device_for(shop)
+    for _i in range(15):
+        issued = payment_code_issue(user=CitizenFactory())
+        code = payment_code_resolve(code=issued.number, shop=shop, device=device)
+        payment_code_consume(code=code, shop=shop, device=device)
+        with pytest.raises(PaymentCodeUsedError):  # a retry presenting the spent code
+            payment_code_resolve(code=issued.number, shop=shop, device=device)
+    assert CodeLookupFailure.objects.filter(device=device, reason="used").count() == 15
+    fresh = payment_code_issue(user=CitizenFactory())
+    assert payment_code_resolve(code=fresh.number, shop=shop, device=device)
