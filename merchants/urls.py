@@ -30,4 +30,9 @@ urlpatterns = [
     path("<int:shop_id>/counter/pay/", views.counter_pay, name="counter-pay"),
     path("<int:shop_id>/counter/redeem/", views.counter_redeem, name="counter-redeem"),
     path("<int:shop_id>/counter/recent/", views.counter_recent, name="counter-recent"),
+    path(
+        "<int:shop_id>/counter/payments/<int:payment_id>/cancel/",
+        views.counter_payment_cancel,
+        name="counter-payment-cancel",
+    ),
 ]

@@ -21,6 +21,7 @@ from ledger.selectors import citizen_balances
 from ledger.services import Idem
 from vouchers import services as wallet_services
 from vouchers.forms import CounterPayForm, CounterRedeemForm
+from vouchers.models import Payment
 from vouchers.selectors import shop_recent_payments
 
 from . import selectors, services
@@ -322,13 +323,33 @@ def _prepaid_available(*, shop, code, actor, ip) -> int:
 
 
 @login_required
+@require_POST
+def counter_payment_cancel(request, shop_id, payment_id):
+    """The owner cancels one of today's payments (the money goes back to the wallet)."""
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+    payment = get_object_or_404(Payment, pk=payment_id, shop=shop)
+    try:
+        wallet_services.payment_cancel(payment=payment, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Payment of %(amount)s won cancelled.") % {"amount": f"{payment.amount:,}"}
+        )
+    return redirect("merchants:counter", shop_id=shop.pk)
+
+
+@login_required
 def counter_recent(request, shop_id):
     """htmx, polled every 2 seconds: today's latest payments at this shop, so a payment made
     by a citizen scanning the shop's QR shows at the counter at once."""
     shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
     payments = shop_recent_payments(shop=shop)
+    is_owner = selectors.member_role(user=request.user, shop=shop) == "owner"
     return render(
-        request, "merchants/partials/counter_recent.html", {"shop": shop, "payments": payments}
+        request,
+        "merchants/partials/counter_recent.html",
+        {"shop": shop, "payments": payments, "is_owner": is_owner},
     )
 
 

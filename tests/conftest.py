@@ -8,6 +8,7 @@ need committed data: they take ``live_city``, a fresh city schema of their own.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import shutil
@@ -22,6 +23,9 @@ from django.test import Client
 from cities.middleware import clear_domain_cache
 from cities.models import City
 from cities.services import city_create, public_tenant_ensure
+from tests.accounts.factories import CitizenFactory, StaffFactory
+from tests.merchants.factories import ShopFactory
+from vouchers.services import budget_fund, pin_set, policy_set
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
@@ -231,3 +235,51 @@ def redis_url():
             pytest.fail("REDIS_URL is required under CI=true")
         pytest.skip("REDIS_URL is not set")
     return url
+
+
+# --- The wallet: a policy like Jeonju's, a budget, a citizen with a PIN -------------------------
+
+
+@pytest.fixture
+def staff(city):
+    return StaffFactory()
+
+
+@pytest.fixture
+def jeonju_policy(staff):
+    """10% cashback up to 50,000 won a month, 500,000 won monthly charge limit."""
+    return policy_set(
+        by=staff,
+        effective_from=dt.date(2020, 1, 1),
+        charge_incentive_bp=0,
+        cashback_bp=1000,
+        monthly_charge_limit=500_000,
+        monthly_cashback_cap=50_000,
+    )
+
+
+@pytest.fixture
+def budget(staff):
+    def fund(amount=10_000_000, key="b1"):
+        return budget_fund(
+            by=staff,
+            name="test budget",
+            starts_on=dt.date(2020, 1, 1),
+            ends_on=dt.date(2030, 12, 31),
+            amount=amount,
+            idempotency_key=key,
+        )
+
+    return fund
+
+
+@pytest.fixture
+def citizen(city):
+    user = CitizenFactory()
+    pin_set(user=user, pin="123456", password="test-pass-1234")
+    return user
+
+
+@pytest.fixture
+def shop(city):
+    return ShopFactory()

@@ -4,7 +4,6 @@ from ledger.models import Account
 from ledger.services import Idem
 from tests.campaigns.factories import CampaignFactory, CampaignShopFactory, PhaseFactory
 from tests.merchants.factories import ShopFactory
-from tests.vouchers.conftest import budget, charge, citizen, jeonju_policy, staff  # noqa: F401
 
 
 @pytest.fixture

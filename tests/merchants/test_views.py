@@ -139,3 +139,21 @@ def test_shop_qr_encodes_the_pay_url(client_for, shop):
     response = client_for(shop.owner).get(f"/shops/{shop.pk}/qr.svg")
     assert response["Content-Type"] == "image/svg+xml"
     assert b"<svg" in response.content
+
+
+@pytest.mark.usefixtures("jeonju_policy")
+def test_the_owner_cancels_todays_payment_from_the_counter(client_for, shop, citizen, budget):
+    from ledger.selectors import ledger_check
+    from tests.vouchers.conftest import balances, charge, pay
+    from vouchers.models import Payment
+
+    budget(100_000)
+    charge(citizen, 50_000)
+    body = pay(citizen, shop, 10_000)
+    clerk = add_clerk(shop, ClerkFactory())
+    url = f"/shops/{shop.pk}/counter/payments/{body['payment_id']}/cancel/"
+    assert client_for(clerk).post(url).status_code == 403
+    assert client_for(shop.owner).post(url).status_code == 302
+    assert Payment.objects.get().status == "cancelled"
+    assert balances(citizen) == (50_000, 0)
+    assert ledger_check().ok
