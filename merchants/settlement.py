@@ -94,6 +94,15 @@ SELECT 'shop_payouts', NULL, a.owner_shop_id, 0, 0, false, now()
 ON CONFLICT DO NOTHING
 """
 
+_PENDING_SQL = """
+SELECT EXISTS (
+    SELECT 1 FROM ledger_account a
+     WHERE a.kind = 'shop_payable' AND a.owner_shop_id > %(after)s AND a.owner_shop_id <= %(upto)s
+       AND NOT EXISTS (SELECT 1 FROM merchants_statement s
+                        WHERE s.shop_id = a.owner_shop_id AND s.business_date >= %(day)s)
+)
+"""
+
 _LOCK_SQL = """
 SELECT count(*) FROM (
     SELECT id FROM ledger_account
@@ -233,6 +242,11 @@ def _settle_chunk(*, business_date: date, after: int, upto: int) -> tuple[int, .
         "day_compact": business_date.strftime("%Y%m%d"),
     }
     with transaction.atomic(), connection.cursor() as cursor:
+        # Statements are never deleted: a chunk whose shops all have one dated D or later has
+        # nothing to do, and is skipped without taking its locks (a repeat run).
+        cursor.execute(_PENDING_SQL, params)
+        if not cursor.fetchone()[0]:
+            return (0, 0, 0, 0, 0, 0)
         cursor.execute(_ENSURE_PAYOUT_ACCOUNTS_SQL, params)
         cursor.execute(_LOCK_SQL, params)
         cursor.execute(_SETTLE_SQL, params)

@@ -8,6 +8,7 @@ from datetime import date
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db import connection
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -208,9 +209,14 @@ def statement_csv(request, shop_id, business_date):
     statement = settlement.statement_for(shop=shop, business_date=day) if day else None
     if statement is None:
         raise Http404(_("No statement for that date."))
-    response = StreamingHttpResponse(
-        settlement.statement_csv_lines(statement=statement), content_type="text/csv; charset=utf-8"
-    )
+    tenant = connection.tenant
+
+    def lines():
+        if connection.schema_name != tenant.schema_name:  # read after the view has returned
+            connection.set_tenant(tenant)
+        yield from settlement.statement_csv_lines(statement=statement)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statement-{shop.pk}-{day:%Y%m%d}.csv"'
     return response
 
