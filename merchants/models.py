@@ -331,3 +331,76 @@ class ShopEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop_id}: {self.action}"
+
+
+class Statement(models.Model):
+    """A shop's settlement of one business date (Asia/Seoul), written by the nightly run
+    (``merchants.settlement``) in the same transaction as its payout entry.
+
+    Unique per shop and date, and the payout's ledger key is ``settlement:<shop>:<date>``: a
+    duplicate, concurrent or redelivered run cannot pay a shop twice for a day. Amounts are the
+    shop's ``shop_payable`` postings: ``gross`` the sales of the day (wallet payments and
+    prepayments), ``cancellations`` what was taken back that day (cancellations, refunds,
+    reversals), ``carried_in`` the balance brought forward (negative after a late cancellation),
+    ``payout_amount`` = max(0, carried_in + net) and ``carried_out`` what is left (≤ 0).
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="statements")
+    business_date = models.DateField(_("business date"))
+    gross = models.BigIntegerField(_("sales (won)"), default=0)
+    cancellations = models.BigIntegerField(_("cancellations and refunds (won)"), default=0)
+    net = models.BigIntegerField(_("net sales (won)"), default=0)
+    carried_in = models.BigIntegerField(_("brought forward (won)"), default=0)
+    payout_amount = models.BigIntegerField(_("payout (won)"), default=0)
+    carried_out = models.BigIntegerField(_("carried forward (won)"), default=0)
+    postings = models.PositiveIntegerField(_("transactions"), default=0)
+    payout_entry = models.ForeignKey(
+        "ledger.Entry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reference = models.CharField(_("transfer reference"), max_length=40)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        ordering = ["-business_date", "shop_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "business_date"], name="merchants_statement_once_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(payout_amount__gte=0)
+                & Q(gross__gte=0)
+                & Q(cancellations__gte=0)
+                & Q(carried_out__lte=0)
+                & Q(net=models.F("gross") - models.F("cancellations"))
+                & Q(
+                    payout_amount=models.F("carried_in") + models.F("net") - models.F("carried_out")
+                ),
+                name="merchants_statement_adds_up",
+            ),
+        ]
+        indexes = [models.Index(fields=["business_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.business_date}"
+
+
+class TransferFile(models.Model):
+    """The bank-transfer file of one business date: one CSV row per payout (bank, masked
+    account, amount, reference). One per city (schema) and date."""
+
+    business_date = models.DateField(_("business date"), unique=True)
+    content = models.TextField()
+    transfers = models.PositiveIntegerField(_("transfers"), default=0)
+    total = models.BigIntegerField(_("total (won)"), default=0)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("bank-transfer file")
+        verbose_name_plural = _("bank-transfer files")
+        ordering = ["-business_date"]
+
+    def __str__(self) -> str:
+        return f"transfers {self.business_date}"

@@ -25,6 +25,11 @@ urlpatterns = [
     path("<int:shop_id>/clerks/", views.clerks, name="clerks"),
     path("<int:shop_id>/clerks/<int:member_id>/remove/", views.clerk_remove, name="clerk-remove"),
     path("<int:shop_id>/statements/", views.statements, name="statements"),
+    path(
+        "<int:shop_id>/statements/<str:business_date>.csv",
+        views.statement_csv,
+        name="statement-csv",
+    ),
     path("<int:shop_id>/counter/", views.counter, name="counter"),
     path("<int:shop_id>/counter/identify/", views.counter_identify, name="counter-identify"),
     path("<int:shop_id>/counter/pay/", views.counter_pay, name="counter-pay"),

@@ -3,10 +3,13 @@ staff (the review queue and the shop policy). Thin: parse, call one service or s
 
 from __future__ import annotations
 
+from datetime import date
+
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpResponse
+from django.db import connection
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +27,7 @@ from vouchers.forms import CounterPayForm, CounterRedeemForm
 from vouchers.models import Payment
 from vouchers.selectors import shop_recent_payments
 
-from . import selectors, services
+from . import selectors, services, settlement
 from .api import identify_body
 from .forms import (
     CodeForm,
@@ -196,7 +199,31 @@ def invitation_accept(request, token):
 def statements(request, shop_id):
     """Settlements and payouts: the owner's page (clerks do not see payouts)."""
     shop = selectors.shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
-    return render(request, "merchants/statements.html", {"shop": shop, "statements": []})
+    rows = settlement.statements_of_shop(shop=shop)
+    return render(request, "merchants/statements.html", {"shop": shop, "statements": rows})
+
+
+@login_required
+def statement_csv(request, shop_id, business_date):
+    """One statement as CSV (the figures, then the day's transactions), for the owner."""
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+    try:
+        day = date.fromisoformat(business_date)
+    except ValueError:
+        day = None
+    statement = settlement.statement_for(shop=shop, business_date=day) if day else None
+    if statement is None:
+        raise Http404(_("No statement for that date."))
+    tenant = connection.tenant
+
+    def lines():
+        if connection.schema_name != tenant.schema_name:  # read after the view has returned
+            connection.set_tenant(tenant)
+        yield from settlement.statement_csv_lines(statement=statement)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="statement-{shop.pk}-{day:%Y%m%d}.csv"'
+    return response
 
 
 # --- The counter -----------------------------------------------------------------------------

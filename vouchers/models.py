@@ -319,3 +319,40 @@ class Refund(models.Model):
 
 
 from .models_sandbox import SandboxPayment  # noqa: E402, F401 - the sandbox gateway's table
+
+
+class CapDecision(models.Model):
+    """What the nightly run decided about incentives from the budget left and the recent burn,
+    with the figures it decided from (``inputs``). The latest decision in force on a day caps
+    the cashback and charging-incentive rates of that day at ``rate_bp`` (see ``rules.py``);
+    ``rate_bp`` None leaves the policy's rates alone (first come, first served, or a budget
+    that lasts). One per business date of the run that made it."""
+
+    business_date = models.DateField(_("decided on the run of"), unique=True)
+    effective_from = models.DateField(_("in force from"))
+    valid_until = models.DateField(_("in force until"))
+    mode = models.CharField(_("budget mode"), max_length=20, choices=BudgetMode.choices)
+    rate_bp = models.PositiveIntegerField(_("rate ceiling (basis points)"), null=True, blank=True)
+    policy_rate_bp = models.PositiveIntegerField(_("policy rate (basis points)"), default=0)
+    remaining = models.BigIntegerField(_("budget left (won)"))
+    burn = models.BigIntegerField(_("granted in the recent days (won)"))
+    burn_days = models.PositiveSmallIntegerField(_("days of burn measured"))
+    days_left = models.PositiveIntegerField(_("days left in the period"))
+    runs_out_on = models.DateField(_("runs out on at the recent pace"), null=True, blank=True)
+    inputs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("incentive cap decision")
+        verbose_name_plural = _("incentive cap decisions")
+        ordering = ["-effective_from", "-id"]
+        indexes = [models.Index(fields=["effective_from", "valid_until"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("effective_from")),
+                name="vouchers_capdecision_dates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cap decision {self.business_date}"

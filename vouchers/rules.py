@@ -1,4 +1,5 @@
-"""The wallet rules in force on a date: the latest policy plus any override covering the date."""
+"""The wallet rules in force on a date: the latest policy plus any override covering the date,
+with the rates capped by the nightly incentive-cap decision in force (``vouchers.caps``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db import connection
 from django.db.models import Q
 
 from .exceptions import PolicyMissingError
-from .models import Policy, PolicyOverride
+from .models import CapDecision, Policy, PolicyOverride
 
 
 @dataclass(frozen=True)
@@ -29,18 +30,26 @@ class Rules:
     budget_mode: str
     shop_class_cashback_bp: dict = field(default_factory=dict)
     citizen_group_bonus_bp: dict = field(default_factory=dict)
+    # The nightly incentive-cap decision in force (vouchers.caps): no rate above this.
+    cap_rate_bp: int | None = None
+    cap_decision_id: int | None = None
+
+    def _capped(self, rate: int) -> int:
+        return rate if self.cap_rate_bp is None else min(rate, self.cap_rate_bp)
 
     def cashback_rate(self, *, sales_bracket: str, citizen_group: str) -> int:
         """Basis points of cashback at a shop of ``sales_bracket`` for ``citizen_group``."""
         base = int(self.shop_class_cashback_bp.get(sales_bracket, self.cashback_bp))
         if base == 0:
             return 0  # a shop class without cashback gets none, whatever the group
-        return base + int(self.citizen_group_bonus_bp.get(citizen_group, 0))
+        return self._capped(base + int(self.citizen_group_bonus_bp.get(citizen_group, 0)))
 
     def incentive_rate(self, *, citizen_group: str) -> int:
         if self.charge_incentive_bp == 0:
             return 0
-        return self.charge_incentive_bp + int(self.citizen_group_bonus_bp.get(citizen_group, 0))
+        return self._capped(
+            self.charge_incentive_bp + int(self.citizen_group_bonus_bp.get(citizen_group, 0))
+        )
 
 
 # Rules are read on every payment; each process keeps them a few seconds. A change made through
@@ -79,6 +88,13 @@ def _rules_from_database(day: date) -> Rules:
         .first()
     )
 
+    decision = (
+        CapDecision.objects.filter(effective_from__lte=day, valid_until__gte=day)
+        .order_by("-effective_from", "-id")
+        .values_list("pk", "rate_bp")
+        .first()
+    )
+
     def pick(name):
         value = getattr(override, name, None) if override is not None else None
         return getattr(policy, name) if value is None else value
@@ -98,4 +114,6 @@ def _rules_from_database(day: date) -> Rules:
         budget_mode=policy.budget_mode,
         shop_class_cashback_bp=dict(policy.shop_class_cashback_bp or {}),
         citizen_group_bonus_bp=dict(policy.citizen_group_bonus_bp or {}),
+        cap_rate_bp=decision[1] if decision else None,
+        cap_decision_id=decision[0] if decision else None,
     )

@@ -122,7 +122,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Seoul"
-CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler:TenantAwareDatabaseScheduler"
+# django-celery-beat's schedule (public schema), tenant-aware: see dashboard/scheduler.py.
+CELERY_BEAT_SCHEDULER = "dashboard.scheduler:PublicDatabaseScheduler"
+# The queue tasks are sent to and workers read by default (a test worker gets one of its own).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 NIGHTLY_HOUR = 2  # 02:00 Asia/Seoul
 

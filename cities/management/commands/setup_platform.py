@@ -3,12 +3,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from cities.services import public_tenant_ensure
+from dashboard.schedule import nightly_schedule_ensure
 
 
 class Command(BaseCommand):
     help = (
-        "Migrate the public schema and every city schema, create the cache table and the "
-        "platform host. Safe to run again."
+        "Migrate the public schema and every city schema, create the cache table, the "
+        "platform host and the nightly schedule. Safe to run again."
     )
 
     def handle(self, *args, **options):
@@ -20,4 +21,7 @@ class Command(BaseCommand):
         public_tenant_ensure(domain="127.0.0.1")
         self.stdout.write("Migrating city schemas ...")
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+        _task, created = nightly_schedule_ensure()
+        if created:
+            self.stdout.write("Nightly run scheduled at 02:00 Asia/Seoul (django-celery-beat).")
         self.stdout.write(self.style.SUCCESS("Platform ready."))

@@ -1,0 +1,41 @@
+"""The nightly schedule in django-celery-beat: one periodic task in the public schema that
+starts the run of every city at ``NIGHTLY_HOUR`` (02:00) Asia/Seoul. Editable in the admin."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_tenants.utils import get_public_schema_name, schema_context
+
+NIGHTLY_TASK_NAME = "nightly run (every city)"
+NIGHTLY_TASK = "dashboard.tasks.nightly_dispatch"
+
+
+def nightly_schedule_ensure() -> tuple[PeriodicTask, bool]:
+    """Create the nightly periodic task if it does not exist (a schedule staff changed in the
+    admin is left as it is). Returns the task and whether it was created."""
+    public = get_public_schema_name()
+    with schema_context(public), transaction.atomic():
+        existing = PeriodicTask.objects.filter(name=NIGHTLY_TASK_NAME).first()
+        if existing is not None:
+            return existing, False
+        crontab, _created = CrontabSchedule.objects.get_or_create(
+            minute="0",
+            hour=str(settings.NIGHTLY_HOUR),
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone=settings.CELERY_TIMEZONE,
+        )
+        task = PeriodicTask.objects.create(
+            name=NIGHTLY_TASK_NAME,
+            task=NIGHTLY_TASK,
+            crontab=crontab,
+            headers=json.dumps({"_schema_name": public}),
+            description="Settlement, prepaid balances, incentive caps and reconciliation of "
+            "every city for the day before (Asia/Seoul).",
+        )
+        return task, True
