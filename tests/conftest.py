@@ -150,6 +150,15 @@ def api_client(city):
 
 
 @pytest.fixture
+def committed_db(django_db_setup, django_db_blocker):
+    """Database access without a wrapping transaction: what a test writes is committed (for
+    tests that make cities of their own, like bench_seed's)."""
+    with django_db_blocker.unblock():
+        yield
+        connection.set_schema_to_public()
+
+
+@pytest.fixture
 def live_city(django_db_setup, django_db_blocker):
     """A brand-new city schema with committed data, for races and browsers.
 

@@ -16,12 +16,12 @@ from ledger.selectors import ledger_check
 from merchants.models import Statement
 from vouchers.models import Payment
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # the marker: see conftest.py
+pytestmark = pytest.mark.slow
 
 D = dt.date(2026, 3, 10)
 
 
-def test_bench_seed_makes_balanced_data_that_settles_exactly():
+def test_bench_seed_makes_balanced_data_that_settles_exactly(committed_db):
     schema = f"bench_t_{uuid.uuid4().hex[:6]}"
     out = io.StringIO()
     options = {"citizens": 60, "shops": 7, "date": "2026-03-10", "stdout": out}

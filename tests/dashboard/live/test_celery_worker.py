@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[3]
 D = dt.date(2026, 3, 10)
 
 pytestmark = [
-    pytest.mark.django_db,  # see conftest.py
     pytest.mark.celery_worker,
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),

@@ -20,7 +20,7 @@ from tests.merchants.factories import ShopFactory
 from tests.vouchers.conftest import charge, pay
 from vouchers.services import budget_fund, policy_set
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # the marker: see conftest.py
+pytestmark = pytest.mark.slow
 
 D = dt.date(2026, 3, 10)
 NEXT = D + dt.timedelta(days=1)
