@@ -197,6 +197,124 @@ def prepare(database_url: str, clients: int) -> dict:
     return {"shops": shops, "devices": devices, "citizens": citizens, "campaign": campaign.pk}
 
 
+# --- The nightly run under a Celery worker that gets killed --------------------------------------
+
+
+class Worker:
+    """A Celery worker on its own queue against the bank database (REDIS_URL must be set)."""
+
+    def __init__(self, database_url: str):
+        self.queue = f"bank-{os.getpid()}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "jeonju_prepay.settings.local",
+            "CELERY_QUEUE": self.queue,
+            "CELERY_VISIBILITY_TIMEOUT": "10",
+            "LOG_LEVEL": "WARNING",
+        }
+        self.proc = None
+
+    def start(self):
+        log = open(ROOT / ".data" / "bank-celery.log", "a")  # noqa: SIM115 - lives with the worker
+        self.proc = subprocess.Popen(
+            [str(ROOT / ".venv/bin/celery"), "-A", "jeonju_prepay", "worker", "-Q", self.queue,
+             "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=log,
+        )
+
+    def kill(self):
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(30)
+
+
+def seed_yesterday(payments: int) -> str:
+    """Yesterday's payments for the nightly run to settle (bench_seed extends the bank city)."""
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    day = timezone.localdate() - dt.timedelta(days=1)
+    call_command(
+        "bench_seed", schema=SCHEMA, citizens=2_000, shops=200, payments=payments,
+        date=day.isoformat(), stdout=open(os.devnull, "w"),  # noqa: SIM115
+    )
+    return day.isoformat()
+
+
+def _query(fn, default=None):
+    """Run a read for this process; PostgreSQL may be down for a moment (the chaos)."""
+    from django.db import connection
+    from django.db.utils import DatabaseError
+
+    try:
+        return fn()
+    except DatabaseError:
+        connection.close()
+        return default
+
+
+def nightly_with_a_kill(worker: Worker, day: str, faults: collections.Counter) -> list[str]:
+    """Send the city's nightly run to the worker, kill the worker while settlement runs, start
+    it again, and wait for the run to finish. Returns problems found (empty: all good)."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from dashboard.models import JobRun
+    from dashboard.tasks import nightly_run_city
+
+    with schema_context(SCHEMA):
+        nightly_run_city.apply_async(kwargs={"business_date": day, "trigger": "bank-test"}, queue=worker.queue)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            running = JobRun.objects.filter(business_date=day, step="settlement", status="running")
+            if _query(running.exists, False):
+                break
+            time.sleep(0.05)
+        else:
+            return ["the nightly run never started on the worker"]
+        worker.kill()
+        faults["Celery worker SIGKILL mid-run"] += 1
+        time.sleep(2)
+        worker.start()
+        faults["Celery worker start"] += 1
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            connection.close()
+            finished = JobRun.objects.filter(business_date=day, status__in=["succeeded", "nothing_to_do"])
+            done = set(_query(lambda q=finished: list(q.values_list("step", flat=True)), []))
+            if {"settlement", "prepaid", "caps", "reconcile"} <= done:
+                return []
+            time.sleep(1)
+        return ["the nightly run did not finish after the worker was killed and started again"]
+
+
+def check_settlement(day: str) -> list[str]:
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from ledger.models import Entry
+    from merchants.models import Statement
+
+    problems = []
+    with schema_context(SCHEMA):
+        connection.close()
+        statements = Statement.objects.filter(business_date=day)
+        paid = statements.filter(payout_amount__gt=0).count()
+        entries = Entry.objects.filter(kind="settlement", idempotency_key__endswith=f":{day}").count()
+        if entries != paid:
+            problems.append(f"{paid} shops to pay for {day} but {entries} settlement entries")
+        if not statements.exists():
+            problems.append(f"no statements for {day}")
+    return problems
+
+
 # --- The web tier ---------------------------------------------------------------------------
 
 
@@ -510,6 +628,8 @@ def check(records: list[Record]) -> list[str]:
         kind__in=["payment", "redemption", "refund", "charge", "pledge"]
     ).values_list("idempotency_key", flat=True):
         parts = entry_key.split(":")
+        if parts[0] == "bench":
+            continue  # yesterday's data for the nightly run, made by bench_seed
         # charge:<order>, or <scope>:<id>:<key>[:suffix] for everything a client keyed itself
         origin = parts[1] if parts[0] == "charge" else (parts[2] if len(parts) >= 3 else None)
         if origin not in sent_keys:
@@ -575,6 +695,7 @@ def main() -> None:
     parser.add_argument("--pg-every", type=int, default=120)
     parser.add_argument("--port", type=int, default=8790)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--nightly-payments", type=int, default=50_000, help="yesterday's payments for the nightly run (chaos with REDIS_URL)")
     args = parser.parse_args()
 
     print(
@@ -583,10 +704,15 @@ def main() -> None:
     database_url = pg_start()
     started = time.time()
     env = prepare(database_url, args.clients)
+    celery_chaos = args.chaos and bool(os.environ.get("REDIS_URL"))
+    day = seed_yesterday(args.nightly_payments) if celery_chaos else None
     print(f"  prepared a fresh city in {time.time() - started:.0f} s")
     from django.db import connection
 
     connection.close()
+    worker = Worker(database_url) if celery_chaos else None
+    if worker:
+        worker.start()
     server = Server(database_url, args.port, args.workers)
     server.wait()
     deadline = time.time() + args.seconds
@@ -602,14 +728,27 @@ def main() -> None:
         t.start()
     if chaos:
         chaos.start()
+    nightly_problems: list[str] = []
+
+    def nightly():
+        time.sleep(min(10, args.seconds / 4))
+        nightly_problems.extend(nightly_with_a_kill(worker, day, chaos.faults))
+
+    nightly_thread = threading.Thread(target=nightly) if worker else None
+    if nightly_thread:
+        nightly_thread.start()
     for t in threads:
         t.join()
     elapsed = time.time() - t0
+    if nightly_thread:
+        nightly_thread.join(300)
     if chaos:
         chaos.join(60)
     server.stop()
+    if worker:
+        worker.stop()
 
-    violations = check(records)
+    violations = check(records) + nightly_problems + (check_settlement(day) if day else [])
     counts = collections.Counter()
     for r in records:
         counts.update(r.counts)

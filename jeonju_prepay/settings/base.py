@@ -126,7 +126,11 @@ CELERY_TIMEZONE = "Asia/Seoul"
 CELERY_BEAT_SCHEDULER = "dashboard.scheduler:PublicDatabaseScheduler"
 # The queue tasks are sent to and workers read by default (a test worker gets one of its own).
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task a dead worker held is delivered again after this long (acks_late: the runs are
+# idempotent, so a second delivery finishes the job and doubles nothing).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 NIGHTLY_HOUR = 2  # 02:00 Asia/Seoul
 
 # --- Django ---------------------------------------------------------------------------------------
