@@ -58,6 +58,7 @@ from .exceptions import (
     ChargeError,
     ChargeLimitError,
     ChargeNotCancellableError,
+    ChargeNotFoundError,
     PaymentError,
     PaymentNotCancellableError,
     PinInvalidError,
@@ -632,7 +633,7 @@ def charge_cancel(*, charge: Charge, by: User) -> Charge:
     """Cancel a charge within 7 days while it is unused: the principal goes back to the card,
     the incentive back to the budget. The provider is asked first, outside any lock."""
     if charge.user_id != by.pk:
-        raise ChargeNotCancellableError(_("This is not your charge."), code="not_found")
+        raise ChargeNotFoundError()
     _charge_check_cancellable(charge)
     if charge.provider_payment_key:
         get_provider(charge.provider).cancel_payment(
@@ -1062,5 +1063,5 @@ def wallet_refund(*, user: User, idem: Idem) -> IdempotentResult:
 def charge_for_user(*, user: User, order_id: str) -> Charge:
     charge = Charge.objects.filter(user=user, order_id=order_id).first()
     if charge is None:
-        raise ChargeError(_("No such charge."), code="not_found")
+        raise ChargeNotFoundError()
     return charge
