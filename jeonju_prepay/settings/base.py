@@ -142,6 +142,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "jeonju_prepay.middleware.NulCharacterMiddleware",
     "jeonju_prepay.middleware.DomainErrorMiddleware",
 ]
 
