@@ -133,3 +133,42 @@ class MoneyField(serializers.IntegerField):
         if isinstance(data, str) and not (data.isascii() and data.strip().isdigit()):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "stable, for programs"},
+                "message": {"type": "string", "description": "translated, for people"},
+                "detail": {"description": "per-field errors or the refusal's figures"},
+            },
+        }
+    },
+}
+
+
+def document_error_responses(result, generator, request, public):
+    """drf-spectacular post-processing hook: every operation answers a refusal as
+    ``{"error": {"code", "message"}}`` with a 4xx (``exception_handler`` above, and
+    ``views.not_found`` for addresses that match nothing); the schema says so, so that clients
+    and schemathesis can hold the API to it."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                operation.setdefault("responses", {}).setdefault(
+                    "4XX",
+                    {
+                        "description": "Refused: bad input, not signed in, not allowed, not "
+                        "found, a conflict, or too many attempts.",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                        },
+                    },
+                )
+    return result

@@ -296,6 +296,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "jeonju_prepay.api.document_error_responses",
+    ],
 }
 
 # --- Money ----------------------------------------------------------------------------------------
