@@ -39,6 +39,11 @@ class AgreementQuery(serializers.Serializer):
         for name, values in lists() if lists else ():
             if len(values) > 1:
                 raise serializers.ValidationError({name: _("Give this filter once.")})
+            # "?limit=" is no number: refused, not read as "limit not given" (district= is any).
+            if name in self.fields and name != "district" and values == [""]:
+                raise serializers.ValidationError(
+                    {name: self.fields[name].error_messages["required"]}
+                )
         return attrs
 
 
