@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 from tests.conftest import CITY_HOST
@@ -109,7 +110,12 @@ def _auth(world, path: str) -> dict[str, str]:
     return {"Authorization": world.tokens["citizen_a"]}
 
 
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+]
 
 
 @pytest.mark.parametrize(("label", "mode"), CASES)
