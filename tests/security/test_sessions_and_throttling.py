@@ -239,3 +239,25 @@ def test_the_pin_form_locks_after_five_wrong_account_passwords(world, caller):
     from vouchers.services import pin_verify
 
     pin_verify(user=world.citizen_a, pin=PIN)  # the old PIN still works
+
+
+def test_a_limit_holds_across_the_edge_of_its_window(city):
+    """Five wrong passwords at the end of one window and five at the start of the next would be
+    ten in a few seconds: the limit counts the window before too."""
+    import datetime as dt
+
+    import time_machine
+
+    from jeonju_prepay import ratelimit
+
+    limit = ratelimit.Limit("edge-test", 5, 300)
+    edge = dt.datetime(2026, 1, 1, 1, 5, tzinfo=dt.UTC)  # 300-second windows start here
+    with time_machine.travel(edge - dt.timedelta(seconds=2), tick=False):
+        for _attempt in range(limit.max_hits):
+            assert not ratelimit.is_limited(limit, "someone")
+            ratelimit.hit(limit, "someone")
+        assert ratelimit.is_limited(limit, "someone")
+    with time_machine.travel(edge + dt.timedelta(seconds=1), tick=False):
+        assert ratelimit.is_limited(limit, "someone") == 299  # until this window ends
+    with time_machine.travel(edge + dt.timedelta(seconds=301), tick=False):
+        assert not ratelimit.is_limited(limit, "someone")
