@@ -261,3 +261,23 @@ def test_a_limit_holds_across_the_edge_of_its_window(city):
         assert ratelimit.is_limited(limit, "someone") == 299  # until this window ends
     with time_machine.travel(edge + dt.timedelta(seconds=301), tick=False):
         assert not ratelimit.is_limited(limit, "someone")
+
+
+def test_redirects_after_sign_in_and_language_switch_stay_on_the_city(city):
+    user = CitizenFactory()
+    for target in ("https://evil.example/", "//evil.example/", "http://wanju.localhost/wallet/"):
+        client = _client(city)
+        response = client.post(
+            f"{LOGIN}?next={target}", {"login": user.email, "password": PASSWORD}
+        )
+        assert response.status_code == 302
+        assert "evil" not in response["Location"]
+        assert "wanju" not in response["Location"]
+        assert _signed_in(client)
+        switched = client.post("/i18n/setlang/", {"language": "en", "next": target})
+        assert switched.status_code == 302
+        assert switched["Location"] == "/"
+    # The control: a path on this city is followed.
+    client = _client(city)
+    response = client.post(f"{LOGIN}?next=/wallet/", {"login": user.email, "password": PASSWORD})
+    assert response["Location"] == "/wallet/"
