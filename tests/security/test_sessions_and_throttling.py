@@ -281,3 +281,42 @@ def test_redirects_after_sign_in_and_language_switch_stay_on_the_city(city):
     client = _client(city)
     response = client.post(f"{LOGIN}?next=/wallet/", {"login": user.email, "password": PASSWORD})
     assert response["Location"] == "/wallet/"
+
+
+# --- Django admin's sign-in (platform operators, and each city's) -----------------------------
+
+
+def test_the_platform_operators_admin_sign_in_is_throttled(city):
+    from django.db import connection
+    from django.test import Client
+    from django_tenants.utils import schema_context
+
+    from accounts.models import User
+
+    with schema_context("public"):
+        User.objects.create_superuser(email="operator@platform.kr", password=PASSWORD)
+    client = Client(HTTP_HOST="localhost")
+    try:
+        for _attempt in range(5):
+            response = client.post(
+                "/admin/login/", {"username": "operator@platform.kr", "password": "guess"}
+            )
+            assert response.status_code == 200
+            assert "rate_limited" not in _error_codes(response)
+        response = client.post(
+            "/admin/login/", {"username": "Operator@Platform.kr", "password": PASSWORD}
+        )
+        assert response.status_code == 200
+        assert "rate_limited" in _error_codes(response)
+        assert "_auth_user_id" not in client.session
+    finally:
+        connection.set_tenant(city)
+
+
+def test_a_citys_admin_sign_in_is_throttled_per_address(city):
+    client = _client(city)
+    for n in range(10):
+        response = client.post("/admin/login/", {"username": f"x{n}@example.kr", "password": "g"})
+        assert "rate_limited" not in _error_codes(response)
+    response = client.post("/admin/login/", {"username": "y@example.kr", "password": "g"})
+    assert "rate_limited" in _error_codes(response)
