@@ -1,6 +1,8 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.db import connection
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_tenants.utils import get_public_schema_name
 
 from .roles import Role
@@ -12,6 +14,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return connection.schema_name != get_public_schema_name()
+
+    def is_safe_url(self, url):
+        """Where ``?next=`` may send the browser after signing in or out: this city's own host
+        only. allauth would take any host that ALLOWED_HOSTS matches, and that pattern names
+        every city (``.localhost``, ``.example.kr``)."""
+        request = context.request
+        return url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)

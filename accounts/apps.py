@@ -16,3 +16,9 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Groups and their permissions exist in every schema after every migrate.
         post_migrate.connect(_sync_roles, dispatch_uid="accounts.roles_sync")
+        # The admin's sign-in (operators on the platform host, and each city's) is throttled.
+        from django.contrib import admin
+
+        from .forms import AdminLoginForm
+
+        admin.site.login_form = AdminLoginForm

@@ -83,13 +83,14 @@ def staff_create(*, created_by: User, email: str, password: str, name: str) -> U
     return user_create(email=email, password=password, name=name, roles=(Role.CITY_STAFF,))
 
 
-def api_token_obtain(*, email: str, password: str, client_ip: str) -> str:
+def api_token_obtain(*, email: str, password: str, client_ip: str | None) -> str:
     """Check the password and return the user's API token (created once, reused).
 
     Failed attempts are counted per client address and per email address; past the limit the
     caller gets ``TooManyAttemptsError`` (429) without the password being checked.
     """
     email = (email or "").strip().lower()
+    client_ip = client_ip or "unknown"
     if ratelimit.is_limited(TOKEN_FAILURES_PER_IP, client_ip) or ratelimit.is_limited(
         TOKEN_FAILURES_PER_EMAIL, email
     ):

@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jeonju_prepay.api import idempotency_key_from
+from jeonju_prepay.api import MoneyField, idempotency_key_from
 from jeonju_prepay.http import client_ip
 from ledger.services import Idem
 from merchants.api import IsCitizen, IsCounterDevice
@@ -149,7 +149,7 @@ class CampaignShopsApi(APIView):
 class PledgeInput(serializers.Serializer):
     campaign = serializers.IntegerField(min_value=1, max_value=2**62)
     shop = serializers.IntegerField(min_value=1, max_value=2**62)
-    amount = serializers.IntegerField(min_value=1, max_value=100_000_000)
+    amount = MoneyField(min_value=1, max_value=100_000_000)
     pay_with = serializers.ChoiceField(choices=["wallet", "card"], default="wallet")
     pin = serializers.CharField(max_length=6, required=False, allow_blank=True)
 
@@ -223,8 +223,8 @@ class PledgeCancelApi(APIView):
 
 class RedemptionInput(serializers.Serializer):
     code = serializers.CharField(max_length=200)
-    amount = serializers.IntegerField(min_value=1, max_value=100_000_000)
-    wallet_amount = serializers.IntegerField(min_value=1, max_value=100_000_000, required=False)
+    amount = MoneyField(min_value=1, max_value=100_000_000)
+    wallet_amount = MoneyField(min_value=1, max_value=100_000_000, required=False)
 
 
 class RedemptionOutput(serializers.Serializer):

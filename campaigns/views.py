@@ -290,6 +290,7 @@ def closed_shops(request):
     """Closed shops that still owe prepaid balances, with the guarantee fund to refund them."""
     fund_form = GuaranteeFundForm(request.POST if request.POST.get("form") == "fund" else None)
     if request.method == "POST":
+        done = False  # an invalid fund form is shown again with its errors, not redirected
         try:
             if request.POST.get("form") == "fund" and fund_form.is_valid():
                 services.guarantee_fund_add(
@@ -298,9 +299,13 @@ def closed_shops(request):
                     idempotency_key=fund_form.cleaned_data["idempotency_key"],
                 )
                 messages.success(request, _("Guarantee fund topped up."))
+                done = True
             elif request.POST.get("form") == "refund":
+                shop_id = request.POST.get("shop", "")  # not a number: no such shop (not a 500)
                 shop = get_object_or_404(
-                    Shop, pk=request.POST.get("shop"), status=Shop.Status.CLOSED
+                    Shop,
+                    pk=int(shop_id) if shop_id.isascii() and shop_id.isdigit() else 0,
+                    status=Shop.Status.CLOSED,
                 )
                 result = services.closed_shop_refund(shop=shop, by=request.user)
                 messages.success(
@@ -308,9 +313,13 @@ def closed_shops(request):
                     _("%(amount)s won refunded to %(citizens)s citizens.")
                     % {"amount": f"{result['amount']:,}", "citizens": result["citizens"]},
                 )
+                done = True
         except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
+            if request.POST.get("form") == "fund":
+                fund_form.add_error("amount", exc.message)
+            else:
+                messages.error(request, exc.message)
+        if done:
             return redirect("campaigns:closed-shops")
     return render(
         request,

@@ -1,15 +1,20 @@
-"""API plumbing shared by every app: the error shape and the idempotency header."""
+"""API plumbing shared by every app: the error shape, the idempotency header, the JSON parser
+and the money field."""
 
 from __future__ import annotations
 
+import codecs
 import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions as drf_exceptions
-from rest_framework import status
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.response import Response
+from rest_framework.utils import json as drf_json
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import ApplicationError
@@ -78,3 +83,92 @@ def idempotency_key_from(request) -> str:
             {"Idempotency-Key": _("An Idempotency-Key is 1 to 100 printable ASCII characters.")}
         )
     return key
+
+
+class StrictJSONParser(JSONParser):
+    """DRF's JSON parser, but a body that names a key twice is refused: with
+    ``{"amount": 1000, "amount": 9000000}`` the client and the server could disagree on which
+    amount was meant (Python keeps the last one silently). Its messages are translated."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = get_encoding(parser_context or {})
+        try:
+            decoded = codecs.getreader(encoding)(stream)
+            return drf_json.load(decoded, object_pairs_hook=_object_without_duplicate_keys)
+        except _DuplicateKeyError as exc:
+            raise drf_exceptions.ParseError(
+                _("The request body names %(key)s more than once.") % {"key": exc.key}
+            ) from exc
+        except ValueError as exc:
+            raise drf_exceptions.ParseError(_("The request body is not valid JSON.")) from exc
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key[:50]
+
+
+def _object_without_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKeyError(key)
+        result[key] = value
+    return result
+
+
+class MoneyField(serializers.IntegerField):
+    """Whole won: a JSON integer (or a string of ASCII digits). Refuses what ``int()`` would
+    quietly take: a float such as ``1000.0``, digits of other scripts ("１２３", "١٢٣"),
+    booleans. Bounds as ``IntegerField`` (``min_value``, ``max_value``)."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("An amount is a whole number of won, like 12000."),
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool | float):
+            self.fail("invalid")
+        if isinstance(data, str) and not (data.isascii() and data.strip().isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "stable, for programs"},
+                "message": {"type": "string", "description": "translated, for people"},
+                "detail": {"description": "per-field errors or the refusal's figures"},
+            },
+        }
+    },
+}
+
+
+def document_error_responses(result, generator, request, public):
+    """drf-spectacular post-processing hook: every operation answers a refusal as
+    ``{"error": {"code", "message"}}`` with a 4xx (``exception_handler`` above, and
+    ``views.not_found`` for addresses that match nothing); the schema says so, so that clients
+    and schemathesis can hold the API to it."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                operation.setdefault("responses", {}).setdefault(
+                    "4XX",
+                    {
+                        "description": "Refused: bad input, not signed in, not allowed, not "
+                        "found, a conflict, or too many attempts.",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                        },
+                    },
+                )
+    return result

@@ -35,6 +35,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler404 = "jeonju_prepay.views.not_found"
+
 if settings.BENCH_ENDPOINTS:
     from . import bench_views
 

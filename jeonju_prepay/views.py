@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -18,6 +19,15 @@ def city_home(request):
 
 def platform_home(request):
     return render(request, "platform_home.html")
+
+
+def not_found(request, exception=None):
+    """The 404 of an address that matches no URL: the API's JSON error shape under /api/."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"error": {"code": "not_found", "message": _("Not found.")}}, status=404
+        )
+    return render(request, "404.html", status=404)
 
 
 def _check_database() -> dict:

@@ -27,10 +27,24 @@ class IsRentalStaff(permissions.BasePermission):
 
 class AgreementQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=Agreement.Status.values, required=False)
-    district = serializers.CharField(max_length=50, required=False)
+    district = serializers.CharField(max_length=50, required=False, allow_blank=True)
     flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
     limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
     offset = serializers.IntegerField(min_value=0, max_value=1_000_000_000, default=0)
+
+    def validate(self, attrs):
+        # ``?limit=1&limit=500``: a query string may repeat a name, and the last one would win
+        # silently; each filter is one value.
+        lists = getattr(self.initial_data, "lists", None)
+        for name, values in lists() if lists else ():
+            if len(values) > 1:
+                raise serializers.ValidationError({name: _("Give this filter once.")})
+            # "?limit=" is no number: refused, not read as "limit not given" (district= is any).
+            if name in self.fields and name != "district" and values == [""]:
+                raise serializers.ValidationError(
+                    {name: self.fields[name].error_messages["required"]}
+                )
+        return attrs
 
 
 class PartyOutput(serializers.Serializer):

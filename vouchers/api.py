@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jeonju_prepay.api import idempotency_key_from
+from jeonju_prepay.api import MoneyField, idempotency_key_from
 from jeonju_prepay.http import client_ip
 from ledger.services import Idem
 from merchants.api import IsCitizen, IsCounterDevice
@@ -64,7 +64,7 @@ class WalletApi(APIView):
 
 
 class AmountInput(serializers.Serializer):
-    amount = serializers.IntegerField(min_value=1, max_value=100_000_000)
+    amount = MoneyField(min_value=1, max_value=100_000_000)
 
 
 class ChargeOutput(serializers.Serializer):
@@ -158,7 +158,7 @@ class PaymentOutput(serializers.Serializer):
 
 class CounterPaymentInput(serializers.Serializer):
     code = serializers.CharField(max_length=200)
-    amount = serializers.IntegerField(min_value=1, max_value=100_000_000)
+    amount = MoneyField(min_value=1, max_value=100_000_000)
 
 
 class CounterPaymentApi(APIView):
@@ -188,7 +188,7 @@ class CounterPaymentApi(APIView):
 
 class QrPaymentInput(serializers.Serializer):
     shop_code = serializers.CharField(max_length=32, help_text="the code in the shop's QR")
-    amount = serializers.IntegerField(min_value=1, max_value=100_000_000)
+    amount = MoneyField(min_value=1, max_value=100_000_000)
     pin = serializers.CharField(max_length=6, min_length=6)
 
 

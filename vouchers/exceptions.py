@@ -1,6 +1,11 @@
 from django.utils.translation import gettext_lazy as _
 
-from jeonju_prepay.exceptions import ApplicationError, ConflictError, RateLimitedError
+from jeonju_prepay.exceptions import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    RateLimitedError,
+)
 
 
 class WalletError(ApplicationError):
@@ -36,6 +41,13 @@ class PinLockedError(RateLimitedError):
 
 class ChargeError(WalletError):
     code = "charge_invalid"
+
+
+class ChargeNotFoundError(NotFoundError):
+    """Another citizen's charge is as unknown as one that does not exist (404, reveals nothing)."""
+
+    code = "charge_not_found"
+    default_message = _("No such charge.")
 
 
 class ChargeNotCancellableError(ConflictError):

@@ -81,7 +81,8 @@ class SandboxProvider(PaymentProvider):
     def verify_callback(self, *, raw_body: bytes, headers) -> CallbackEvent:
         timestamp_header = headers.get("X-PG-Timestamp", "")
         signature = headers.get("X-PG-Signature", "")
-        if not timestamp_header.isdigit() or not signature:
+        # isascii(): "²" and "１" pass isdigit() but are no timestamp (int() fails on the first).
+        if not (timestamp_header.isascii() and timestamp_header.isdigit()) or not signature:
             raise CallbackRejectedError(_("The callback is not signed."), code="callback_unsigned")
         timestamp = int(timestamp_header)
         expected = sign(raw_body, timestamp)
@@ -104,7 +105,7 @@ class SandboxProvider(PaymentProvider):
                 payment_key=str(data.get("payment_key", ""))[:100],
                 occurred_at=datetime.fromtimestamp(int(data["occurred_at"]), tz=UTC),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, OverflowError, OSError) as exc:
             raise CallbackRejectedError(
                 _("The callback body is malformed."), code="callback_malformed"
             ) from exc

@@ -26,7 +26,9 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.exceptions import TooManyAttemptsError
 from accounts.models import User
+from jeonju_prepay import ratelimit
 from ledger.exceptions import IdempotencyConflictError, InsufficientBalanceError
 from ledger.models import Account, Entry
 from ledger.money import apply_rate, parse_amount, split
@@ -58,6 +60,7 @@ from .exceptions import (
     ChargeError,
     ChargeLimitError,
     ChargeNotCancellableError,
+    ChargeNotFoundError,
     PaymentError,
     PaymentNotCancellableError,
     PinInvalidError,
@@ -85,6 +88,8 @@ logger = logging.getLogger(__name__)
 
 PIN_MAX_FAILURES = 5
 PIN_LOCK = timedelta(minutes=30)
+# Wrong account passwords on the PIN form, per citizen.
+PIN_PASSWORD_FAILURES = ratelimit.Limit("pin-password", 5, 15 * 60)
 CHARGE_CANCEL_DAYS = 7
 SMALL_CHARGE = 10_000  # charges of at most this much need 80% used before a refund
 REFUND_THRESHOLD_BP = 6_000
@@ -130,9 +135,16 @@ def _check_pin_shape(pin) -> str:
 
 def pin_set(*, user: User, pin: str, password: str) -> Wallet:
     """Set or reset the payment PIN; the account password confirms it is the citizen. Resetting
-    also lifts a lock-out."""
+    also lifts a lock-out.
+
+    Wrong passwords are counted (``PIN_PASSWORD_FAILURES``): without a limit this form would let
+    whoever holds a signed-in session guess the account password forever. Past the limit it
+    raises ``TooManyAttemptsError`` (429) without checking the password."""
     pin = _check_pin_shape(pin)
+    if ratelimit.is_limited(PIN_PASSWORD_FAILURES, str(user.pk)):
+        raise TooManyAttemptsError()
     if not user.check_password(password or ""):
+        ratelimit.hit(PIN_PASSWORD_FAILURES, str(user.pk))
         raise PinInvalidError(_("Your account password is not correct."), code="password_invalid")
     wallet = wallet_get_or_create(user=user)
     Wallet.objects.filter(pk=wallet.pk).update(
@@ -632,7 +644,7 @@ def charge_cancel(*, charge: Charge, by: User) -> Charge:
     """Cancel a charge within 7 days while it is unused: the principal goes back to the card,
     the incentive back to the budget. The provider is asked first, outside any lock."""
     if charge.user_id != by.pk:
-        raise ChargeNotCancellableError(_("This is not your charge."), code="not_found")
+        raise ChargeNotFoundError()
     _charge_check_cancellable(charge)
     if charge.provider_payment_key:
         get_provider(charge.provider).cancel_payment(
@@ -1062,5 +1074,5 @@ def wallet_refund(*, user: User, idem: Idem) -> IdempotentResult:
 def charge_for_user(*, user: User, order_id: str) -> Charge:
     charge = Charge.objects.filter(user=user, order_id=order_id).first()
     if charge is None:
-        raise ChargeError(_("No such charge."), code="not_found")
+        raise ChargeNotFoundError()
     return charge

@@ -1,0 +1,436 @@
+"""Every page and API endpoint, called as every persona, on the objects of each.
+
+The list of URLs comes from the URL configuration itself, so a new endpoint cannot escape: the
+test fails until it has a row in ``CITY_TABLE`` (or ``PUBLIC_TABLE``) saying who may use it.
+Each persona is called with GET and with POST (an empty body) on every URL and must get exactly
+what the row says:
+
+- ``OK``: the persona may use it: anything but a refusal (403, 404, a redirect to sign in) or a
+  500; an empty POST may well be a 400 or a form shown again.
+- ``403``: the persona's role may not use it at all.
+- ``404``: somebody else's object (or, for wanju's staff, an object of another city).
+- anonymous: a redirect to sign in for pages, 401/403 for the API.
+
+A URL the persona may not use may also answer 405 when it does not take the method (that check
+comes first in some views and reveals nothing). No response to anyone may be a 500, and no
+response may carry a marker of data the persona may not see (``World.markers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .world import PERSONAS, USER_PERSONAS
+
+OK, LOGIN, FORBIDDEN, MISSING, UNAUTHENTICATED = "ok", "login", 403, 404, 401
+
+CITIZENS = {"citizen_a", "citizen_b"}
+DEVICES = {"device_x", "device_y"}
+SIGNED_IN = set(USER_PERSONAS)  # people of jeonju (devices are not people)
+
+
+@dataclass(frozen=True)
+class Row:
+    """Who may call a URL. ``ok``: allowed personas. ``forbidden``: personas that get 403 rather
+    than ``default``. ``default``: what every other signed-in person gets. ``kwargs``: the URL's
+    arguments from the world (an object of citizen A, shop X, the landlord...). ``anon``: what
+    nobody-signed-in gets (None: sign-in redirect for pages, 401/403 for the API). ``other``:
+    what wanju's staff get on wanju's host with jeonju's ids (None: as jeonju's staff, but 404
+    where that would be OK on an object)."""
+
+    ok: frozenset = frozenset()
+    forbidden: frozenset = frozenset()
+    default: object = FORBIDDEN
+    kwargs: Callable | None = None
+    anon: object = None
+    other: object = None
+    overrides: dict = field(default_factory=dict)
+
+    def expect(self, persona: str, api: bool):
+        if persona in self.overrides:
+            return self.overrides[persona]
+        anon = self.anon
+        if anon is None:
+            anon = UNAUTHENTICATED if api else LOGIN
+        if persona == "anonymous":
+            return anon
+        if persona == "other_creds":  # a wanju session or token on jeonju: nobody here
+            return anon
+        if persona in DEVICES and not api:  # a device token does not open a page
+            return anon
+        if persona == "other_staff":
+            if self.other is not None:
+                return self.other
+            staff = self.expect("staff", api)
+            return MISSING if staff == OK and self.kwargs else staff
+        if persona in self.ok:
+            return OK
+        if persona in self.forbidden:
+            return FORBIDDEN
+        return self.default
+
+
+def row(ok=(), forbidden=(), default=FORBIDDEN, kwargs=None, **rest) -> Row:
+    return Row(frozenset(ok), frozenset(forbidden), default, kwargs, **rest)
+
+
+EVERYONE = SIGNED_IN | DEVICES
+
+
+def public(**rest) -> Row:
+    return row(ok=EVERYONE, anon=OK, **rest)
+
+
+def signed_in(kwargs=None, **rest) -> Row:
+    """Any person of the city; the page shows only what is theirs."""
+    return row(ok=SIGNED_IN, kwargs=kwargs, **rest)
+
+
+def staff_only(kwargs=None, **rest) -> Row:
+    return row(ok={"staff"}, kwargs=kwargs, **rest)
+
+
+def citizens(kwargs=None, **rest) -> Row:
+    return row(ok=CITIZENS, kwargs=kwargs, **rest)
+
+
+def citizen_a_only(kwargs) -> Row:
+    """An object of citizen A behind a citizen-only view: B 404, other roles 403."""
+    return row(ok={"citizen_a"}, forbidden=SIGNED_IN - CITIZENS | DEVICES, default=MISSING,
+               kwargs=kwargs)  # fmt: skip
+
+
+def shop_x(ok=("owner_x", "clerk_x"), forbidden=(), kwargs=None) -> Row:
+    """A page of shop X: its people (the clerk 403 on owner-only pages), everyone else 404."""
+    return row(
+        ok=ok,
+        forbidden=forbidden,
+        default=MISSING,
+        kwargs=kwargs or (lambda w: {"shop_id": w.shop_x.pk}),
+    )
+
+
+def devices_only(**rest) -> Row:
+    return row(ok=DEVICES, **rest)
+
+
+def landlord_lease(kwargs) -> Row:
+    """The landlord's own property or lease: the other landlord 404, other roles 403."""
+    return row(ok={"landlord"}, default=FORBIDDEN, kwargs=kwargs, overrides={"landlord_b": MISSING})
+
+
+def agreement(ok, forbidden=()) -> Row:
+    """The landlord's agreement with shop X: its parties and staff see it, others 404."""
+    return row(
+        ok=ok,
+        forbidden=forbidden,
+        default=MISSING,
+        kwargs=lambda w: {"agreement_id": w.agreement.pk},
+        other=MISSING,  # wanju has no such agreement, whatever the role
+    )
+
+
+shop_arg = lambda w: {"shop_id": w.shop_x.pk}  # noqa: E731
+order_arg = lambda w: {"order_id": w.charge_a.order_id}  # noqa: E731
+campaign_arg = lambda w: {"campaign_id": w.campaign.pk}  # noqa: E731
+lease_arg = lambda w: {"lease_id": w.lease.pk}  # noqa: E731
+AGREEMENT_PARTIES = {"landlord", "owner_x", "staff"}
+
+CITY_TABLE: dict[str, Row] = {
+    # --- No app ---------------------------------------------------------------------------
+    "home": public(),
+    "healthz": public(),
+    "set_language": public(),
+    "api-schema": public(overrides={"other_creds": UNAUTHENTICATED}),  # a bad token is a 401
+    # --- accounts -------------------------------------------------------------------------
+    "accounts:profile": signed_in(),
+    "accounts:staff-new": staff_only(),
+    # --- merchants ------------------------------------------------------------------------
+    # The shop list, the counter's shop chooser and registration show only the person's own
+    # shops (registering one is how anybody becomes a shop owner).
+    "merchants:shop-list": signed_in(),
+    "merchants:shop-register": signed_in(),
+    "merchants:counter-home": signed_in(),
+    # The invitation page asks only "accept?"; accepting checks the token and the email.
+    "merchants:invitation-accept": signed_in(
+        kwargs=lambda w: {"token": w.invitation_token}, other=OK
+    ),
+    "merchants:review-list": staff_only(),
+    "merchants:policy": staff_only(),
+    "merchants:review-detail": staff_only(kwargs=shop_arg),
+    "merchants:shop-detail": shop_x(),
+    "merchants:shop-edit": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
+    "merchants:shop-resubmit": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
+    "merchants:shop-qr": shop_x(),
+    # Owners and clerks both register and revoke counter devices (merchants.services).
+    "merchants:devices": shop_x(),
+    "merchants:device-revoke": shop_x(
+        kwargs=lambda w: {"shop_id": w.shop_x.pk, "device_id": w.device_x.pk}
+    ),
+    "merchants:clerks": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
+    "merchants:clerk-remove": shop_x(
+        ok={"owner_x"},
+        forbidden={"clerk_x"},
+        kwargs=lambda w: {"shop_id": w.shop_x.pk, "member_id": w.clerk_member.pk},
+    ),
+    "merchants:statements": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
+    "merchants:counter": shop_x(),
+    "merchants:counter-identify": shop_x(),
+    "merchants:counter-pay": shop_x(),
+    "merchants:counter-redeem": shop_x(),
+    "merchants:counter-recent": shop_x(),
+    # --- vouchers (the wallet) -------------------------------------------------------------
+    "vouchers:wallet": citizens(),
+    "vouchers:history": citizens(),
+    "vouchers:charge": citizens(),
+    "vouchers:charge-done": citizen_a_only(order_arg),
+    "vouchers:charge-cancel": citizen_a_only(order_arg),
+    "vouchers:code": citizens(),
+    "vouchers:code-new": citizens(),
+    # Any citizen may pay any approved shop whose QR they scanned.
+    "vouchers:pay-shop": citizens(kwargs=lambda w: {"public_code": w.shop_x.public_code}),
+    "vouchers:payment-done": citizen_a_only(lambda w: {"payment_id": w.payment_a.pk}),
+    "vouchers:pin": citizens(),
+    "vouchers:refund": citizens(),
+    # The sandbox payment gateway stands in for a card company's pages (development and tests
+    # only; SANDBOX_PG_ENABLED is off in production): whoever holds the order id may pay it, as
+    # at a real gateway, and scripts approve without signing in.
+    "sandbox_pg:checkout": signed_in(kwargs=order_arg),
+    "sandbox_pg:api-approve": public(kwargs=order_arg, other=MISSING),
+    # --- campaigns ------------------------------------------------------------------------
+    "campaigns:campaign-list": signed_in(),
+    "campaigns:organisation-join": signed_in(),
+    "campaigns:pledge-list": signed_in(),
+    "campaigns:pledge-cancel": row(
+        ok={"citizen_a"}, default=MISSING, kwargs=lambda w: {"pledge_id": w.pledge_a.pk}
+    ),
+    "campaigns:prepaid-history": row(ok={"citizen_a"}, default=MISSING, kwargs=shop_arg),
+    "campaigns:manage": staff_only(),
+    "campaigns:closed-shops": staff_only(),
+    "campaigns:manage-detail": staff_only(kwargs=campaign_arg),
+    "campaigns:campaign-detail": signed_in(kwargs=campaign_arg),
+    # Lists only the person's own shops to enter.
+    "campaigns:shop-join": signed_in(kwargs=campaign_arg),
+    "campaigns:pledge-new": citizens(
+        kwargs=lambda w: {"campaign_id": w.campaign.pk, "shop_id": w.shop_x.pk}
+    ),
+    # --- rentals --------------------------------------------------------------------------
+    "rentals:home": signed_in(),
+    "rentals:property-create": row(ok={"landlord", "landlord_b"}),
+    "rentals:lease-create": landlord_lease(lambda w: {"property_id": w.property.pk}),
+    "rentals:lease-detail": landlord_lease(lease_arg),
+    "rentals:lease-change": landlord_lease(lease_arg),
+    "rentals:agreement-propose": landlord_lease(lease_arg),
+    "rentals:agreement-detail": agreement(ok=AGREEMENT_PARTIES),
+    "rentals:agreement-edit": agreement(ok={"landlord"}, forbidden={"owner_x", "staff"}),
+    "rentals:agreement-reliefs": agreement(ok={"landlord"}, forbidden={"owner_x", "staff"}),
+    "rentals:agreement-sign": agreement(ok={"owner_x"}, forbidden={"landlord", "staff"}),
+    "rentals:agreement-decline": agreement(ok={"owner_x"}, forbidden={"landlord", "staff"}),
+    "rentals:agreement-verify": staff_only(kwargs=lambda w: {"agreement_id": w.agreement.pk}),
+    "rentals:agreement-reject": staff_only(kwargs=lambda w: {"agreement_id": w.agreement.pk}),
+    "rentals:agreement-print": agreement(ok=AGREEMENT_PARTIES),
+    "rentals:agreement-certificate": agreement(ok={"landlord", "staff"}, forbidden={"owner_x"}),
+    "rentals:staff-list": staff_only(),
+    "rentals:report": staff_only(),
+    "rentals:report-csv": staff_only(),
+    "rentals:policy": staff_only(),
+    # --- API ------------------------------------------------------------------------------
+    "api:auth-token": public(),
+    "api:counter-identify": devices_only(),
+    "api:wallet-payment-code": citizens(),
+    "api:wallet": citizens(),
+    "api:wallet-history": citizens(),
+    "api:wallet-charges": citizens(),
+    "api:wallet-charge": citizen_a_only(order_arg),
+    "api:wallet-charge-cancel": citizen_a_only(order_arg),
+    "api:wallet-payments": citizens(),
+    "api:wallet-refund": citizens(),
+    "api:counter-payments": devices_only(),
+    # Signed by the provider, checked over the raw body: no sign-in.
+    "api:payments-callback": public(kwargs=lambda w: {"provider": "sandbox"}, other=OK),
+    "api:campaigns": signed_in(),
+    "api:campaign": signed_in(kwargs=campaign_arg),
+    "api:campaign-shops": signed_in(kwargs=campaign_arg),
+    "api:pledges": citizens(),
+    "api:pledge-cancel": citizen_a_only(lambda w: {"pledge_id": w.pledge_a.pk}),
+    "api:counter-redemptions": devices_only(),
+    "api:rentals-agreement-list": staff_only(),
+}
+
+PUBLIC_TABLE: dict[str, Row] = {
+    "platform-home": public(),
+    "healthz": public(),
+}
+
+# Not in the tables, on purpose:
+# - ``admin:*``: Django's admin checks ``is_staff`` itself for every view; no person of a city
+#   is Django staff (test_admin_is_closed_to_every_persona below proves the door is shut).
+# - allauth's views (sign-in, sign-up, password, email, social logins): allauth's own code with
+#   its own rate limits; sign-in, sign-out and session rotation are tested in
+#   test_sessions_and_throttling.py. They are recognised by the module of their view.
+SKIPPED_NAMESPACES = ("admin",)
+SKIPPED_VIEW_MODULES = ("allauth.",)
+
+
+def _walk(resolver, prefix="", namespace=None):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = namespace
+            if pattern.namespace:
+                ns = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name and (f"{namespace}:{pattern.name}" if namespace else pattern.name)
+            yield prefix + str(pattern.pattern), name, namespace, pattern.callback
+
+
+def _skipped(namespace, callback, name) -> bool:
+    module = getattr(callback, "__module__", "") or ""
+    if namespace and namespace.split(":")[0] in SKIPPED_NAMESPACES:
+        return True
+    if module.startswith(SKIPPED_VIEW_MODULES):
+        return True
+    # allauth's old /accounts/social/* addresses are RedirectViews built by allauth.
+    view_class = getattr(callback, "view_class", None)
+    return bool(view_class and view_class.__module__.startswith("django.views.generic")) and (
+        not name
+    )
+
+
+def url_inventory(urlconf: str) -> list[tuple[str, str | None, object]]:
+    return [
+        (route, name, callback)
+        for route, name, namespace, callback in _walk(get_resolver(urlconf))
+        if not _skipped(namespace, callback, name)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("urlconf", "table"),
+    [("jeonju_prepay.urls_city", CITY_TABLE), ("jeonju_prepay.urls_public", PUBLIC_TABLE)],
+)
+def test_every_url_has_exactly_one_row(urlconf, table):
+    inventory = url_inventory(urlconf)
+    unnamed = [route for route, name, _cb in inventory if not name]
+    assert not unnamed, f"URLs without a name cannot be classified: {unnamed}"
+    names = [name for _route, name, _cb in inventory]
+    duplicates = {n for n in names if names.count(n) > 1}
+    assert not duplicates, f"URL names used twice (reverse() is ambiguous): {duplicates}"
+    missing = sorted(set(names) - set(table))
+    assert not missing, f"unclassified URLs: add a row to the access table for {missing}"
+    stale = sorted(set(table) - set(names))
+    assert not stale, f"rows for URLs that no longer exist: {stale}"
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code == 302 and "/accounts/login/" in response.get("Location", "")
+
+
+def _verdict(expected, response, method: str, api: bool) -> str | None:
+    """None when the response is what ``expected`` says, else a short complaint."""
+    code = response.status_code
+    if code >= 500:
+        return f"{code} (server error)"
+    if expected == OK:
+        if code in (401, 403, 404) or _is_login_redirect(response):
+            return f"refused with {code} {response.get('Location', '')}"
+        return None
+    allowed = {405}  # a method the view does not take; it reveals nothing
+    if expected == LOGIN:
+        return None if _is_login_redirect(response) else f"{code}, not a redirect to sign in"
+    if expected == UNAUTHENTICATED:
+        allowed |= {401, 403}
+    else:
+        allowed.add(expected)
+    if code not in allowed:
+        return f"{code}, expected {expected}"
+    return None
+
+
+def _leaks(world, persona, path, response) -> list[str]:
+    if response.get("Content-Type", "").startswith(("image/png", "application/octet")):
+        return []
+    body = response.content.decode("utf-8", "replace")
+    return [
+        marker
+        for marker, who in world.markers.items()
+        if persona not in who and marker not in path and marker in body
+    ]
+
+
+def _paths(world, table, urlconf=None):
+    for name, spec in table.items():
+        kwargs = spec.kwargs(world) if spec.kwargs else {}
+        yield name, spec, reverse(name, kwargs=kwargs, urlconf=urlconf)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_access_matrix(world, caller, persona):
+    call = caller(persona)
+    failures = []
+    paths = list(_paths(world, CITY_TABLE))
+    # GETs first: the empty POSTs of a persona may change the world (revoke a device, cancel a
+    # pledge) and would change what a later GET is about.
+    for method in ("GET", "POST"):
+        for name, spec, path in paths:
+            api = path.startswith("/api/")
+            response = call(method, path, api=api)
+            expected = spec.expect(persona, api)
+            complaint = _verdict(expected, response, method, api)
+            if complaint:
+                failures.append(f"{method} {path} ({name}): {complaint}")
+            leaked = _leaks(world, persona, path, response)
+            if leaked:
+                failures.append(f"{method} {path} ({name}): shows {leaked}")
+    assert not failures, f"{persona}:\n" + "\n".join(failures)
+
+
+def test_public_host_matrix(world, caller):
+    """The platform host (public schema) serves its home and health check to anyone and knows
+    no city's people: a city's session cookie there is nobody's."""
+    from django.test import Client
+
+    staff = caller("staff")
+    for cookie in (None, staff.page_client.cookies["sessionid"].value):
+        client = Client(HTTP_HOST="localhost", raise_request_exception=False)
+        if cookie:
+            client.cookies["sessionid"] = cookie
+        for name, _spec, path in _paths(world, PUBLIC_TABLE, "jeonju_prepay.urls_public"):
+            response = client.get(path)
+            assert response.status_code == 200, (name, response.status_code)
+            assert not _leaks(world, "anonymous", path, response)
+        admin = client.get("/admin/")
+        assert admin.status_code == 302
+        assert "/admin/login/" in admin["Location"]
+        from django.db import connection
+
+        connection.set_tenant(world.city)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_admin_is_closed_to_every_persona(world, caller, persona):
+    call = caller(persona)
+    for path in ("/admin/", "/admin/accounts/user/", "/admin/ledger/account/"):
+        response = call("GET", path, api=False)
+        assert response.status_code == 302, (path, response.status_code)
+        assert "/admin/login/" in response["Location"]
+
+
+def test_the_markers_show_where_they_belong(world, caller):
+    """The leak check looks for strings that do appear on their owners' pages (so it can fail)."""
+    seen = {
+        ("citizen_a", "/me/profile/"): [world.citizen_a.email, world.citizen_a.name],
+        ("citizen_a", "/wallet/"): [world.charge_a.order_id],
+        ("landlord", f"/rentals/leases/{world.lease.pk}/"): [world.property.address],
+        ("landlord_b", "/me/profile/"): [world.landlord_b.email],
+        ("citizen_b", f"/campaigns/{world.campaign.pk}/"): ["보안시험 캠페인", "엑스분식"],
+    }
+    for (persona, path), markers in seen.items():
+        body = caller(persona)("GET", path).content.decode()
+        for marker in markers:
+            assert marker in world.markers
+            assert marker in body, (persona, path, marker)
