@@ -218,9 +218,25 @@ class Worker:
     def start(self):
         log = open(ROOT / ".data" / "bank-celery.log", "a")  # noqa: SIM115 - lives with the worker
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/celery"), "-A", "jeonju_prepay", "worker", "-Q", self.queue,
-             "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=log,
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "jeonju_prepay",
+                "worker",
+                "-Q",
+                self.queue,
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=log,
+            stderr=log,
         )
 
     def kill(self):
@@ -242,8 +258,13 @@ def seed_yesterday(payments: int) -> str:
 
     day = timezone.localdate() - dt.timedelta(days=1)
     call_command(
-        "bench_seed", schema=SCHEMA, citizens=2_000, shops=200, payments=payments,
-        date=day.isoformat(), stdout=open(os.devnull, "w"),  # noqa: SIM115
+        "bench_seed",
+        schema=SCHEMA,
+        citizens=2_000,
+        shops=200,
+        payments=payments,
+        date=day.isoformat(),
+        stdout=open(os.devnull, "w"),  # noqa: SIM115
     )
     return day.isoformat()
 
@@ -270,7 +291,9 @@ def nightly_with_a_kill(worker: Worker, day: str, faults: collections.Counter) -
     from dashboard.tasks import nightly_run_city
 
     with schema_context(SCHEMA):
-        nightly_run_city.apply_async(kwargs={"business_date": day, "trigger": "bank-test"}, queue=worker.queue)
+        nightly_run_city.apply_async(
+            kwargs={"business_date": day, "trigger": "bank-test"}, queue=worker.queue
+        )
         deadline = time.time() + 120
         while time.time() < deadline:
             running = JobRun.objects.filter(business_date=day, step="settlement", status="running")
@@ -287,7 +310,9 @@ def nightly_with_a_kill(worker: Worker, day: str, faults: collections.Counter) -
         deadline = time.time() + 180
         while time.time() < deadline:
             connection.close()
-            finished = JobRun.objects.filter(business_date=day, status__in=["succeeded", "nothing_to_do"])
+            finished = JobRun.objects.filter(
+                business_date=day, status__in=["succeeded", "nothing_to_do"]
+            )
             done = set(_query(lambda q=finished: list(q.values_list("step", flat=True)), []))
             if {"settlement", "prepaid", "caps", "reconcile"} <= done:
                 return []
@@ -307,7 +332,9 @@ def check_settlement(day: str) -> list[str]:
         connection.close()
         statements = Statement.objects.filter(business_date=day)
         paid = statements.filter(payout_amount__gt=0).count()
-        entries = Entry.objects.filter(kind="settlement", idempotency_key__endswith=f":{day}").count()
+        entries = Entry.objects.filter(
+            kind="settlement", idempotency_key__endswith=f":{day}"
+        ).count()
         if entries != paid:
             problems.append(f"{paid} shops to pay for {day} but {entries} settlement entries")
         if not statements.exists():
@@ -695,7 +722,12 @@ def main() -> None:
     parser.add_argument("--pg-every", type=int, default=120)
     parser.add_argument("--port", type=int, default=8790)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--nightly-payments", type=int, default=50_000, help="yesterday's payments for the nightly run (chaos with REDIS_URL)")
+    parser.add_argument(
+        "--nightly-payments",
+        type=int,
+        default=50_000,
+        help="yesterday's payments for the nightly run (chaos with REDIS_URL)",
+    )
     args = parser.parse_args()
 
     print(

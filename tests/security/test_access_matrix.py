@@ -178,11 +178,30 @@ CITY_TABLE: dict[str, Row] = {
         kwargs=lambda w: {"shop_id": w.shop_x.pk, "member_id": w.clerk_member.pk},
     ),
     "merchants:statements": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
+    # No statement exists for that day in this world: the owner gets 404 too, the clerk 403.
+    "merchants:statement-csv": shop_x(
+        ok=(),
+        forbidden={"clerk_x"},
+        kwargs=lambda w: {"shop_id": w.shop_x.pk, "business_date": "2021-01-04"},
+    ),
+    "merchants:counter-payment-cancel": shop_x(
+        ok={"owner_x"},
+        forbidden={"clerk_x"},
+        kwargs=lambda w: {"shop_id": w.shop_x.pk, "payment_id": w.payment_a.pk},
+    ),
     "merchants:counter": shop_x(),
     "merchants:counter-identify": shop_x(),
     "merchants:counter-pay": shop_x(),
     "merchants:counter-redeem": shop_x(),
     "merchants:counter-recent": shop_x(),
+    # --- dashboard (city staff) -------------------------------------------------------------
+    "dashboard:home": staff_only(),
+    "dashboard:operations": staff_only(),
+    "dashboard:run": staff_only(),
+    # No transfer file exists for that day in this world: staff get 404, others 403.
+    "dashboard:transfer-file-csv": staff_only(
+        kwargs=lambda w: {"business_date": "2021-01-04"}, overrides={"staff": MISSING}
+    ),
     # --- vouchers (the wallet) -------------------------------------------------------------
     "vouchers:wallet": citizens(),
     "vouchers:history": citizens(),
