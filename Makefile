@@ -70,7 +70,7 @@ bench: install
 
 # The short bank test with faults that CI runs (bench/bank_test.py; docs/reliability.md).
 bank-test-ci: install
-	$(PY) bench/bank_test.py --clients 16 --seconds 60 --chaos --pg-every 30 --worker-every 10 20
+	$(PY) bench/bank_test.py --clients 16 --seconds 60 --chaos --pg-every 30 --worker-every 10 20 --nightly-payments 20000
 
 clean-data:
 	rm -rf .data
