@@ -384,6 +384,10 @@ class Server:
         import requests
 
         for _ in range(300):
+            if self.proc.poll() is not None:
+                raise SystemExit(
+                    f"gunicorn exited ({self.proc.returncode}); see .data/bank-gunicorn.log"
+                )
             try:
                 if requests.get(
                     f"http://127.0.0.1:{self.port}/healthz", headers={"Host": HOST}, timeout=2
@@ -709,6 +713,28 @@ class Chaos(threading.Thread):
             time.sleep(0.5)
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def did_something(records: list[Record]) -> list[str]:
+    """A run in which nothing succeeded proves nothing: every kind of money operation must have
+    been acknowledged at least once."""
+    acked = collections.Counter()
+    for r in records:
+        for kind, replies in r.acked.items():
+            acked[kind] += len(replies)
+    return [
+        f"no {kind} was acknowledged: the workload did not run"
+        for kind in ("charge", "payment", "pledge", "redemption")
+        if acked[kind] == 0
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -720,7 +746,7 @@ def main() -> None:
         "--worker-every", type=int, nargs=2, default=(10, 30), metavar=("MIN", "MAX")
     )
     parser.add_argument("--pg-every", type=int, default=120)
-    parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument(
         "--nightly-payments",
@@ -745,12 +771,27 @@ def main() -> None:
     worker = Worker(database_url) if celery_chaos else None
     if worker:
         worker.start()
-    server = Server(database_url, args.port, args.workers)
+    port = args.port or free_port()
+    server = Server(database_url, port, args.workers)
+    import atexit
+
+    atexit.register(
+        lambda: server.proc.poll() is None and os.killpg(server.proc.pid, signal.SIGKILL)
+    )
+    if worker:
+        atexit.register(
+            lambda: (
+                worker.proc
+                and worker.proc.poll() is None
+                and os.killpg(worker.proc.pid, signal.SIGKILL)
+            )
+        )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
     server.wait()
     deadline = time.time() + args.seconds
     records = [Record() for _ in range(args.clients)]
     clients = [
-        Client(n, f"http://127.0.0.1:{args.port}", env, records[n], deadline)
+        Client(n, f"http://127.0.0.1:{port}", env, records[n], deadline)
         for n in range(args.clients)
     ]
     chaos = Chaos(server, deadline, tuple(args.worker_every), args.pg_every) if args.chaos else None
@@ -780,7 +821,12 @@ def main() -> None:
     if worker:
         worker.stop()
 
-    violations = check(records) + nightly_problems + (check_settlement(day) if day else [])
+    violations = (
+        did_something(records)
+        + check(records)
+        + nightly_problems
+        + (check_settlement(day) if day else [])
+    )
     counts = collections.Counter()
     for r in records:
         counts.update(r.counts)
