@@ -287,11 +287,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "jeonju_prepay.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["jeonju_prepay.api.StrictJSONParser"],
-    "DEFAULT_THROTTLE_RATES": {
-        "auth_token": "10/min",
-        "auth_token_email": "5/min",
-        "pin": "10/min",
-    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
