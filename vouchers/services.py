@@ -708,22 +708,6 @@ def _charge_check_cancellable(charge: Charge) -> None:
 # --- Payments ----------------------------------------------------------------------------------
 
 
-def payment_body(payment: Payment, balances: tuple[int, int] | None = None) -> dict:
-    body = {
-        "payment_id": payment.pk,
-        "amount": payment.amount,
-        "cashback": payment.cashback,
-        "from_principal": payment.from_principal,
-        "from_incentive": payment.from_incentive,
-        "shop": {"id": payment.shop_id},
-        "method": payment.method,
-        "business_date": payment.business_date.isoformat(),
-    }
-    if balances is not None:
-        body["wallet_balance"] = {"principal": balances[0], "incentive": balances[1]}
-    return body
-
-
 def counter_pay(
     *,
     shop: Shop,
