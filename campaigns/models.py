@@ -206,6 +206,7 @@ class Pledge(models.Model):
             models.Index(fields=["status", "valid_until"]),
             models.Index(fields=["campaign", "status"]),
             models.Index(fields=["shop", "status"]),
+            models.Index(fields=["business_date"]),  # the dashboard's day rollups
         ]
 
     def __str__(self) -> str:
@@ -240,6 +241,7 @@ class Redemption(models.Model):
         indexes = [
             models.Index(fields=["shop", "business_date"]),
             models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["business_date"]),  # the dashboard's day rollups
         ]
 
     def __str__(self) -> str:

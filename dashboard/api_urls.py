@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("dashboard/totals", api.DashboardTotalsApi.as_view(), name="dashboard-totals"),
+]

@@ -1,5 +1,5 @@
 """The nightly run of one city for one business date (Asia/Seoul): settlement, prepaid balances,
-incentive caps, reconciliation, in that order. Called by the Celery task (``tasks.py``), the
+incentive caps, reconciliation, the dashboard's rollups, in that order. Called by the Celery task (``tasks.py``), the
 ``run_nightly`` command and the operations page; runs in the connection's current schema.
 
 Idempotent and re-runnable
@@ -7,7 +7,7 @@ Idempotent and re-runnable
 Every step is idempotent on its natural key: settlement on (shop, date) and the payout's ledger
 key, prepaid expiry on (shop, date) in the ledger and snapshots on (shop, date), the month's
 usage rows on (citizen, month), the shard rebalance on its ledger key, the cap decision on its
-date; reconciliation only reads. So running a date again changes nothing and says so (the steps
+date; reconciliation only reads; the rollups rewrite the date whole. So running a date again changes nothing and says so (the steps
 end ``nothing_to_do``), and a run that was killed half-way is finished by the next one: the
 settlement commits per chunk of shops and skips the shops already settled.
 
@@ -44,7 +44,13 @@ logger = logging.getLogger(__name__)
 
 Step = JobRun.Step
 Status = JobRun.Status
-STEP_ORDER: tuple[str, ...] = (Step.SETTLEMENT, Step.PREPAID, Step.CAPS, Step.RECONCILE)
+STEP_ORDER: tuple[str, ...] = (
+    Step.SETTLEMENT,
+    Step.PREPAID,
+    Step.CAPS,
+    Step.RECONCILE,
+    Step.ROLLUPS,
+)
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -91,6 +97,9 @@ NOTES = {
         "The ledger balances: %(accounts)s accounts, %(entries)s entries, %(postings)s postings."
     ),
     "ledger_mismatch": gettext_lazy("The ledger does not balance. See the error below."),
+    "rollups_refreshed": gettext_lazy(
+        "Dashboard figures refreshed for %(dates)s dates (%(shop_rows)s shop rows)."
+    ),
     "interrupted": gettext_lazy("Interrupted before it finished; the next run completes it."),
     "error": gettext_lazy("The step failed. See the error below."),
 }
@@ -222,6 +231,24 @@ def step_reconcile(*, business_date: date, progress: Progress | None) -> StepRes
     return StepResult(Status.FAILED, "ledger_mismatch", counts, sums, _mismatch_text(report))
 
 
+def step_rollups(*, business_date: date, progress: Progress | None) -> StepResult:
+    """Refresh the dashboard's rollups of the date (after the steps above posted to it), and of
+    any earlier date with entries but no rollup yet (a first run, a date that was skipped)."""
+    from .rollups import dates_missing, rollups_refresh
+
+    days = sorted({business_date, *dates_missing(before=business_date)})
+    report = rollups_refresh(days)
+    if progress is not None:
+        progress(Step.ROLLUPS, 1, 1)
+    counts = {
+        "dates": report.days,
+        "kind_rows": report.kind_rows,
+        "shop_rows": report.shop_rows,
+        "campaign_rows": report.campaign_rows,
+    }
+    return StepResult(Status.SUCCEEDED, "rollups_refreshed", counts)
+
+
 def _mismatch_text(report) -> str:
     lines = []
     if report.postings_sum:
@@ -263,6 +290,7 @@ STEPS: dict[str, Callable[..., StepResult]] = {
     Step.PREPAID: step_prepaid,
     Step.CAPS: step_caps,
     Step.RECONCILE: step_reconcile,
+    Step.ROLLUPS: step_rollups,
 }
 
 
@@ -282,7 +310,8 @@ class RunSummary:
     def changed(self) -> bool:
         """Whether this run changed anything (reconciliation only reads)."""
         return any(
-            job.status == Status.SUCCEEDED and job.step != Step.RECONCILE for job in self.jobs
+            job.status == Status.SUCCEEDED and job.step not in (Step.RECONCILE, Step.ROLLUPS)
+            for job in self.jobs
         )
 
     def as_dict(self) -> dict:
@@ -316,6 +345,8 @@ def steps_parse(steps: Iterable[str] | None) -> list[str]:
                 % {"step": name, "steps": ", ".join(STEP_ORDER)}
             )
         wanted.add(name)
+    # Any step may post to the date (settlement, expiry): the dashboard's figures follow.
+    wanted.add(Step.ROLLUPS)
     return [step for step in STEP_ORDER if step in wanted]
 
 

@@ -1,9 +1,10 @@
-"""Staff pages: the dashboard's home and the nightly operations page. Thin: parse, call one
-service or selector, render. (The full dashboard is built elsewhere; keep this file small.)"""
+"""Staff pages: the dashboard, its exports, the shops that need attention and the nightly
+operations page. Thin: parse, call one service or selector, render."""
 
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -17,17 +18,13 @@ from ledger.services import business_date_today
 from vouchers.rules import rules_on
 
 from . import selectors, services
-from .forms import RunForm
+from .figures import Filters, report_build, shop_tables
+from .forms import FilterForm, RunForm
 from .nightly import default_business_date
+from .tables import table_csv, table_xlsx
 
 STAFF = "dashboard.view_dashboard"
-
-
-@login_required
-@permission_required(STAFF, raise_exception=True)
-def home(request):
-    runs = selectors.runs_recent(dates=1)
-    return render(request, "dashboard/home.html", {"latest": runs[0] if runs else None})
+SHOP_TABLES = ("pending", "suspended_closed")
 
 
 @login_required
@@ -91,4 +88,77 @@ def transfer_file_csv(request, business_date: str):
         "\ufeff" + transfer_file.content, content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="transfers-{day:%Y%m%d}.csv"'
+    return response
+
+
+# --- The dashboard ----------------------------------------------------------------------------
+
+EXPORT_TYPES = {
+    "csv": ("text/csv; charset=utf-8", table_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", table_xlsx),
+}
+
+
+def _filters(request) -> tuple[FilterForm, Filters]:
+    """The filters of the query string; on bad input the form carries the errors and the
+    default range is shown."""
+    form = FilterForm(request.GET)
+    if form.is_valid():
+        data = form.cleaned_data
+        return form, Filters(data["start"], data["end"], data["campaign"], data["phase"])
+    fallback = FilterForm({})
+    fallback.is_valid()
+    data = fallback.cleaned_data
+    return form, Filters(data["start"], data["end"])
+
+
+@login_required
+@permission_required(STAFF, raise_exception=True)
+def home(request):
+    form, filters = _filters(request)
+    report = report_build(filters)
+    runs = selectors.runs_recent(dates=1)
+    context = {
+        "form": form,
+        "report": report,
+        "totals": report.totals,
+        "query": urlencode(filters.as_query()),
+        "latest": runs[0] if runs else None,
+        "phases": [
+            {"id": p.pk, "campaign": p.campaign_id, "name": str(p)}
+            for p in form.fields["phase"].queryset
+        ],
+    }
+    return render(request, "dashboard/home.html", context)
+
+
+@login_required
+@permission_required(STAFF, raise_exception=True)
+def shops(request):
+    return render(request, "dashboard/shops.html", {"tables": shop_tables()})
+
+
+@login_required
+@permission_required(STAFF, raise_exception=True)
+def export(request, table: str, fmt: str):
+    if fmt not in EXPORT_TYPES:
+        raise Http404(_("No such export."))
+    if table in SHOP_TABLES:
+        tables = shop_tables()
+        filters = None
+    else:
+        form, filters = _filters(request)
+        if not form.is_valid():
+            return HttpResponse(
+                " ".join(str(m) for errors in form.errors.values() for m in errors),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        tables = report_build(filters).tables
+    if table not in tables:
+        raise Http404(_("No such export."))
+    content_type, write = EXPORT_TYPES[fmt]
+    response = HttpResponse(write(tables[table]), content_type=content_type)
+    suffix = f"-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}" if filters else ""
+    response["Content-Disposition"] = f'attachment; filename="{table}{suffix}.{fmt}"'
     return response
