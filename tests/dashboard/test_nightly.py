@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("jeonju_policy")
 
 D = dt.date(2026, 3, 10)
 NEXT = D + dt.timedelta(days=1)
-STEPS = ["settlement", "prepaid", "caps", "reconcile"]
+STEPS = ["settlement", "prepaid", "caps", "reconcile", "rollups"]
 
 
 @pytest.fixture
@@ -55,6 +55,7 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
         ("prepaid", "nothing_to_do"),
         ("caps", "succeeded"),
         ("reconcile", "succeeded"),
+        ("rollups", "succeeded"),
     ]
     assert (first.changed, first.failed) == (True, False)
     assert statuses(again.jobs) == [
@@ -62,10 +63,11 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
         ("prepaid", "nothing_to_do"),
         ("caps", "nothing_to_do"),
         ("reconcile", "succeeded"),
+        ("rollups", "succeeded"),  # rewrites the date whole: the same rows
     ]
     assert not again.changed
     assert Entry.objects.count() == entries
-    assert [job.attempt for job in again.jobs] == [2, 2, 2, 2]
+    assert [job.attempt for job in again.jobs] == [2, 2, 2, 2, 2]
     settled = again.jobs[0]
     assert settled.counts["already"] == 2
     assert "Already settled: 2 statements" in job_summary(settled)
@@ -78,7 +80,8 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
 def test_one_step_can_be_run_alone(day_of_sales):
     with time_machine.travel(at(NEXT, 2)):
         summary = nightly_run(business_date=D, steps=["reconcile"])
-    assert statuses(summary.jobs) == [("reconcile", "succeeded")]
+    # The dashboard's figures of the date always follow whatever step ran.
+    assert statuses(summary.jobs) == [("reconcile", "succeeded"), ("rollups", "succeeded")]
     assert not Statement.objects.exists()
 
 
@@ -177,7 +180,7 @@ def test_reconciliation_fails_the_run_when_a_balance_is_corrupted(day_of_sales, 
         )
     with time_machine.travel(at(NEXT, 2)):
         summary = nightly_run(business_date=D)
-    job = summary.jobs[-1]
+    job = summary.jobs[-2]
     assert (job.step, job.status, job.note) == ("reconcile", "failed", "ledger_mismatch")
     assert summary.failed
     assert job.counts["balance_mismatches"] == 1
@@ -204,6 +207,7 @@ def test_a_failing_step_is_recorded_and_the_others_still_run(day_of_sales, monke
         ("prepaid", "failed"),
         ("caps", "succeeded"),
         ("reconcile", "succeeded"),
+        ("rollups", "succeeded"),
     ]
     assert "disk on fire" in summary.jobs[1].error
 
@@ -264,7 +268,7 @@ def test_the_dispatcher_runs_each_city_in_its_own_schema(day_of_sales, other_cit
         result = nightly_dispatch.apply(kwargs={"schemas": ["jeonju"]}).get()
     assert result == {"business_date": "2026-03-10", "cities": ["jeonju"]}
     connection.set_schema("jeonju")
-    assert JobRun.objects.filter(business_date=D, trigger="schedule").count() == 4
+    assert JobRun.objects.filter(business_date=D, trigger="schedule").count() == 5
     assert Statement.objects.filter(business_date=D).count() == 2
 
 

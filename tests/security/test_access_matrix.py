@@ -196,6 +196,8 @@ CITY_TABLE: dict[str, Row] = {
     "merchants:counter-recent": shop_x(),
     # --- dashboard (city staff) -------------------------------------------------------------
     "dashboard:home": staff_only(),
+    "dashboard:shops": staff_only(),
+    "dashboard:export": staff_only(kwargs=lambda w: {"table": "top_shops", "fmt": "xlsx"}),
     "dashboard:operations": staff_only(),
     "dashboard:run": staff_only(),
     # No transfer file exists for that day in this world: staff get 404, others 403.
@@ -278,6 +280,7 @@ CITY_TABLE: dict[str, Row] = {
     "api:pledge-cancel": citizen_a_only(lambda w: {"pledge_id": w.pledge_a.pk}),
     "api:counter-redemptions": devices_only(),
     "api:rentals-agreement-list": staff_only(),
+    "api:dashboard-totals": staff_only(),
 }
 
 PUBLIC_TABLE: dict[str, Row] = {

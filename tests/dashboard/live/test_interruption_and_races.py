@@ -87,6 +87,7 @@ def test_a_run_killed_after_the_first_chunk_is_finished_by_the_next_one(
         "nothing_to_do",
         "succeeded",
         "succeeded",
+        "succeeded",
     ]
     restarted = summary.jobs[0]
     assert (restarted.attempt, restarted.counts["statements"], restarted.counts["already"]) == (
