@@ -21,8 +21,8 @@ MAX_RANGE_DAYS = 400
 
 
 class FilterForm(forms.Form):
-    """The dashboard's filters (GET). Without dates: the phase's or campaign's period, else the
-    last 30 days up to today."""
+    """The dashboard's filters (GET). Without dates: the phase's or campaign's period up to today
+    (at most ``MAX_RANGE_DAYS``), else the last 30 days up to today."""
 
     start = forms.DateField(label=_("From"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
@@ -59,7 +59,9 @@ class FilterForm(forms.Form):
         if end is None:
             end = min(period.ends_on, today) if period is not None else today
         if start is None:
+            # The period's start, or as far back as a range may go (a long-running campaign).
             start = period.starts_on if period is not None else end - timedelta(days=29)
+            start = max(start, end - timedelta(days=MAX_RANGE_DAYS - 1))
         if start > end:
             raise forms.ValidationError(_("The start date must not be after the end date."))
         if (end - start).days >= MAX_RANGE_DAYS:
