@@ -111,7 +111,7 @@ def charges(day, batch, *, label: str):
             f"""
             CREATE TEMP TABLE bench_charge AS
             SELECT t.user_id, t.principal_id, f.id AS float_id,
-                   ((t.spent + 9999) / 10000 * 10000 + 10000)::bigint AS amount,
+                   (div(t.spent + 9999, 10000) * 10000 + 10000)::bigint AS amount,
                    nextval(pg_get_serial_sequence('ledger_entry', 'id')) AS entry_id
               FROM (SELECT user_id, principal_id, SUM(amount) AS spent
                       FROM bench_stage GROUP BY user_id, principal_id) t
