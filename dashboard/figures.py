@@ -19,7 +19,7 @@ Definitions (all amounts whole won, net of reversals, counted on the business da
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connection
@@ -136,7 +136,6 @@ class Report:
     charts: dict
     live_days: list[date]
     forecast: CapDecision | None
-    targets: dict = field(default_factory=dict)
 
 
 # --- Reading rollups and live days -----------------------------------------------------------
@@ -352,7 +351,7 @@ def report_build(filters: Filters, *, top: int = 20) -> Report:
     )
     tables = {}
     tables["days"], day_chart = _days_table(filters, kinds, per_day)
-    budget_table, budget_chart = _budget_table(filters, kinds, live)
+    budget_table, budget_chart = _budget_table(filters, kinds, totals)
     tables["budget"] = budget_table
     tables["districts"] = _group_table(
         "districts", per_shop, outstanding, shops, key="district", label=_("District (dong)")
@@ -492,9 +491,10 @@ def _days_table(filters, kinds, per_day):
     return table, chart
 
 
-def _budget_table(filters, kinds, live):
-    funded, used = _budget_before(filters.start, live)
-    rows = []
+def _budget_table(filters, kinds, totals):
+    """The budget per day of the range; what was funded and used before it is the totals'
+    (up to the end of the range) less the range's days."""
+    days = []
     for day in filters.days():
         day_funded = day_used = 0
         for (entry_kind, account_kind), (amount, _n, _r) in kinds.get(day, {}).items():
@@ -504,6 +504,11 @@ def _budget_table(filters, kinds, live):
                 day_funded += amount
             else:
                 day_used -= amount
+        days.append((day, day_funded, day_used))
+    funded = totals.budget_funded - sum(d[1] for d in days)
+    used = totals.budget_used - sum(d[2] for d in days)
+    rows = []
+    for day, day_funded, day_used in days:
         funded += day_funded
         used += day_used
         rows.append([day, day_funded, day_used, funded - used])

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from jeonju_prepay.exceptions import ApplicationError
 from ledger.services import business_date_today
@@ -114,6 +114,7 @@ def _filters(request) -> tuple[FilterForm, Filters]:
 
 @login_required
 @permission_required(STAFF, raise_exception=True)
+@require_GET
 def home(request):
     form, filters = _filters(request)
     report = report_build(filters)
@@ -134,12 +135,14 @@ def home(request):
 
 @login_required
 @permission_required(STAFF, raise_exception=True)
+@require_GET
 def shops(request):
     return render(request, "dashboard/shops.html", {"tables": shop_tables()})
 
 
 @login_required
 @permission_required(STAFF, raise_exception=True)
+@require_GET
 def export(request, table: str, fmt: str):
     if fmt not in EXPORT_TYPES:
         raise Http404(_("No such export."))

@@ -197,7 +197,10 @@ CITY_TABLE: dict[str, Row] = {
     # --- dashboard (city staff) -------------------------------------------------------------
     "dashboard:home": staff_only(),
     "dashboard:shops": staff_only(),
-    "dashboard:export": staff_only(kwargs=lambda w: {"table": "top_shops", "fmt": "xlsx"}),
+    # The table's name is not an object: wanju's staff export wanju's own figures.
+    "dashboard:export": staff_only(
+        kwargs=lambda w: {"table": "top_shops", "fmt": "xlsx"}, other=OK
+    ),
     "dashboard:operations": staff_only(),
     "dashboard:run": staff_only(),
     # No transfer file exists for that day in this world: staff get 404, others 403.

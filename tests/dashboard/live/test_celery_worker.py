@@ -159,6 +159,7 @@ def test_a_real_worker_runs_the_citys_nightly_run_in_the_citys_schema(live_city,
         ("caps", "succeeded", "schedule"),
         ("prepaid", "nothing_to_do", "schedule"),
         ("reconcile", "succeeded", "schedule"),
+        ("rollups", "succeeded", "schedule"),
         ("settlement", "succeeded", "schedule"),
     ]
     assert Statement.objects.get(shop=shop, business_date=D).payout_amount == 23_000
