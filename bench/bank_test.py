@@ -288,6 +288,7 @@ def nightly_with_a_kill(worker: Worker, day: str, faults: collections.Counter) -
     from django_tenants.utils import schema_context
 
     from dashboard.models import JobRun
+    from dashboard.nightly import STEP_ORDER
     from dashboard.tasks import nightly_run_city
 
     with schema_context(SCHEMA):
@@ -314,7 +315,7 @@ def nightly_with_a_kill(worker: Worker, day: str, faults: collections.Counter) -
                 business_date=day, status__in=["succeeded", "nothing_to_do"]
             )
             done = set(_query(lambda q=finished: list(q.values_list("step", flat=True)), []))
-            if {"settlement", "prepaid", "caps", "reconcile"} <= done:
+            if set(STEP_ORDER) <= done:
                 return []
             time.sleep(1)
         return ["the nightly run did not finish after the worker was killed and started again"]
