@@ -19,7 +19,7 @@ Definitions (all amounts whole won, net of reversals, counted on the business da
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection
@@ -184,26 +184,141 @@ def _live_budget(days: list[date]):
     return [(r[1], r[3]) for r in rollups.kind_rows(days) if r[2] == BUDGET]
 
 
-def _shop_sums(filters: Filters, live: list[date], shop_ids: set[int] | None, *, by_day: bool):
-    """Per shop over the range, and (``by_day``) per day over those shops."""
-    per_shop: dict[int, ShopFigures] = defaultdict(ShopFigures)
+def _shop_per_day(filters: Filters, live: list[date], shop_ids: set[int]):
+    """Per day over the given shops (a campaign's), from the shop rows."""
     per_day: dict[date, ShopFigures] = defaultdict(ShopFigures)
-    rows = ShopDay.objects.filter(business_date__range=(filters.start, filters.end)).exclude(
-        business_date__in=live
+    rows = (
+        ShopDay.objects.filter(business_date__range=(filters.start, filters.end))
+        .exclude(business_date__in=live)
+        .filter(shop_id__in=shop_ids)
     )
-    if shop_ids is not None:
-        rows = rows.filter(shop_id__in=shop_ids)
     sums = {name: Sum(name) for name in rollups.SHOP_COLUMNS}
-    for r in rows.values("shop_id").annotate(**sums).values_list("shop_id", *sums):
-        per_shop[r[0]].add(r[1:])
-    if by_day:
-        for r in rows.values("business_date").annotate(**sums).values_list("business_date", *sums):
-            per_day[r[0]].add(r[1:])
+    for r in rows.values("business_date").annotate(**sums).values_list("business_date", *sums):
+        per_day[r[0]].add(r[1:])
     for r in rollups.shop_rows([d for d in live if filters.start <= d <= filters.end]):
-        if shop_ids is None or r[1] in shop_ids:
-            per_shop[r[1]].add(r[2:])
+        if r[1] in shop_ids:
             per_day[r[0]].add(r[2:])
-    return per_shop, per_day
+    return per_day
+
+
+# The shops of the range in one statement: the rolled-up days' shop rows and the live days' rows
+# (the rollup's own SELECT) summed per shop, joined to the shops and their outstanding prepaid
+# value now, then grouped by district and by category, the top shops by money released, the
+# largest outstanding balances, and the total. PostgreSQL materialises ``shops`` once.
+_BREAKDOWN_SQL = """
+WITH live (business_date, shop_id, sales, sales_count, refunds, settled, pledged, pledge_count,
+           redeemed, expired, prepaid_closed) AS (@SHOP_SQL@
+), per_shop AS (
+    -- The rolled-up days summed per shop first (PostgreSQL knows that table's shops), then
+    -- the live days' few rows added.
+    SELECT shop_id, SUM(released)::bigint AS released, SUM(n)::bigint AS n,
+           SUM(pledged)::bigint AS pledged, SUM(redeemed)::bigint AS redeemed,
+           SUM(refunds)::bigint AS refunds, SUM(expired)::bigint AS expired
+      FROM (
+        SELECT shop_id, SUM(sales - refunds)::bigint AS released,
+               SUM(sales_count)::bigint AS n, SUM(pledged)::bigint AS pledged,
+               SUM(redeemed)::bigint AS redeemed, SUM(refunds)::bigint AS refunds,
+               SUM(expired)::bigint AS expired
+          FROM dashboard_shopday
+         WHERE business_date BETWEEN %(start)s AND %(end)s
+           AND business_date <> ALL(%(live)s::date[])
+           AND (%(shops)s::bigint[] IS NULL OR shop_id = ANY(%(shops)s::bigint[]))
+         GROUP BY shop_id
+        UNION ALL
+        SELECT shop_id, sales - refunds, sales_count, pledged, redeemed, refunds, expired
+          FROM live
+         WHERE %(shops)s::bigint[] IS NULL OR shop_id = ANY(%(shops)s::bigint[])
+      ) r
+     GROUP BY shop_id
+), owed AS (
+    SELECT owner_shop_id AS shop_id, -balance AS outstanding
+      FROM ledger_account
+     WHERE kind = 'prepaid_issued' AND balance <> 0
+       AND (%(shops)s::bigint[] IS NULL OR owner_shop_id = ANY(%(shops)s::bigint[]))
+), shops AS (
+    SELECT s.id, s.name, s.district, s.category, s.status,
+           COALESCE(p.released, 0) AS released, COALESCE(p.n, 0) AS n,
+           COALESCE(p.pledged, 0) AS pledged, COALESCE(p.redeemed, 0) AS redeemed,
+           COALESCE(p.refunds, 0) AS refunds, COALESCE(p.expired, 0) AS expired,
+           COALESCE(o.outstanding, 0) AS outstanding
+      FROM per_shop p
+      FULL JOIN owed o ON o.shop_id = p.shop_id
+      JOIN merchants_shop s ON s.id = COALESCE(p.shop_id, o.shop_id)
+)
+SELECT 'district', district, NULL::bigint, NULL, COUNT(*), SUM(released), SUM(n), SUM(pledged),
+       SUM(redeemed), SUM(refunds), SUM(expired), SUM(outstanding)
+  FROM shops GROUP BY district
+UNION ALL
+SELECT 'category', category, NULL, NULL, COUNT(*), SUM(released), SUM(n), SUM(pledged),
+       SUM(redeemed), SUM(refunds), SUM(expired), SUM(outstanding)
+  FROM shops GROUP BY category
+UNION ALL
+(SELECT 'top', name, id, district || '|' || category || '|' || status, 1, released, n, pledged,
+        redeemed, refunds, expired, outstanding
+   FROM shops WHERE released <> 0 ORDER BY released DESC, id LIMIT %(top)s)
+UNION ALL
+(SELECT 'owed', name, id, district || '|' || category || '|' || status, 1, released, n, pledged,
+        redeemed, refunds, expired, outstanding
+   FROM shops WHERE outstanding > 0 ORDER BY outstanding DESC, id LIMIT %(top)s)
+UNION ALL
+SELECT 'total', NULL, NULL, NULL, COUNT(*), SUM(released), SUM(n), SUM(pledged),
+       SUM(redeemed), SUM(refunds), SUM(expired), SUM(outstanding)
+  FROM shops
+""".replace("@SHOP_SQL@", rollups.SHOP_SQL)
+
+
+@dataclass
+class ShopRow:
+    """A shop, a district or a category, over the range (``outstanding`` now)."""
+
+    key: str
+    shop_id: int | None
+    attrs: str | None  # district|category|status of a shop
+    shops: int
+    released: int
+    count: int
+    pledged: int
+    redeemed: int
+    refunds: int
+    expired: int
+    outstanding: int
+
+
+@dataclass
+class Breakdown:
+    district: list[ShopRow] = field(default_factory=list)
+    category: list[ShopRow] = field(default_factory=list)
+    top: list[ShopRow] = field(default_factory=list)
+    owed: list[ShopRow] = field(default_factory=list)
+    total: ShopRow | None = None
+
+
+def _shop_breakdown(
+    filters: Filters, live: list[date], shop_ids: set[int] | None, *, top: int
+) -> Breakdown:
+    live_in_range = [d for d in live if filters.start <= d <= filters.end]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BREAKDOWN_SQL,
+            {
+                "days": live_in_range,
+                "live": live_in_range,
+                "start": filters.start,
+                "end": filters.end,
+                "shops": sorted(shop_ids) if shop_ids is not None else None,
+                "top": top,
+            },
+        )
+        rows = cursor.fetchall()
+    result = Breakdown()
+    for group, *values in rows:
+        row = ShopRow(values[0] or "", values[1], values[2],
+                      *(int(v or 0) for v in values[3:]))  # fmt: skip
+        if group == "total":
+            result.total = row
+        else:
+            getattr(result, group).append(row)
+    return result
 
 
 def _per_day_from_kinds(kinds) -> dict[date, ShopFigures]:
@@ -294,6 +409,14 @@ def _participants(filters: Filters) -> dict:
     return result
 
 
+def _outstanding_total() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(-SUM(balance), 0) FROM ledger_account WHERE kind = 'prepaid_issued'"
+        )
+        return int(cursor.fetchone()[0])
+
+
 def _outstanding_now(shop_ids: set[int] | None = None) -> dict[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -314,17 +437,23 @@ def _campaign_shop_ids(filters: Filters) -> set[int] | None:
 
 
 def report_totals(filters: Filters) -> tuple[Totals, list[date]]:
-    """Only the headline figures (the totals endpoint), and the dates read live."""
+    """Only the headline figures (the totals endpoint), and the dates read live. City-wide,
+    the shops' figures are in the kind sums; for a campaign, its shops' rows are summed."""
     live = _live_days(filters.end)
     shop_ids = _campaign_shop_ids(filters)
     kinds = _kind_sums(filters.start, filters.end, live)
-    per_shop, _per_day = _shop_sums(filters, live, shop_ids, by_day=False)
+    if shop_ids is None:
+        shop_total = _shops_from_kinds(kinds)
+        outstanding = _outstanding_total()
+    else:
+        breakdown = _shop_breakdown(filters, live, shop_ids, top=0)
+        shop_total, outstanding = breakdown.total, breakdown.total.outstanding
     campaign_sums = _campaign_sums(filters, live, since=filters.start)
-    outstanding = _outstanding_now(shop_ids)
     to_date = _campaign_sums(filters, live, since=None) if filters.campaign else None
     totals = _totals(
-        filters, kinds, per_shop, campaign_sums, to_date, outstanding, live, _participants(filters)
-    )
+        filters, kinds, shop_total, outstanding, campaign_sums, to_date, live,
+        _participants(filters),
+    )  # fmt: skip
     return totals, live
 
 
@@ -333,34 +462,26 @@ def report_build(filters: Filters, *, top: int = 20) -> Report:
     shop_ids = _campaign_shop_ids(filters)
     kinds = _kind_sums(filters.start, filters.end, live)
     # Per day over all shops is in the city-wide kind sums already (a few rows a day).
-    per_shop, per_day = _shop_sums(filters, live, shop_ids, by_day=shop_ids is not None)
     if shop_ids is None:
         per_day = _per_day_from_kinds(kinds)
+    else:
+        per_day = _shop_per_day(filters, live, shop_ids)
+    breakdown = _shop_breakdown(filters, live, shop_ids, top=top)
     campaign_sums = _campaign_sums(filters, live, since=filters.start)
     campaign_to_date = _campaign_sums(filters, live, since=None)
-    outstanding = _outstanding_now(shop_ids)
-    shops = {
-        s["id"]: s
-        for s in Shop.objects.filter(pk__in=set(per_shop) | set(outstanding)).values(
-            "id", "name", "district", "category", "status"
-        )
-    }
     participants = _participants(filters)
     totals = _totals(
-        filters, kinds, per_shop, campaign_sums, campaign_to_date, outstanding, live, participants
-    )
+        filters, kinds, breakdown.total, breakdown.total.outstanding, campaign_sums,
+        campaign_to_date, live, participants,
+    )  # fmt: skip
     tables = {}
     tables["days"], day_chart = _days_table(filters, kinds, per_day)
     budget_table, budget_chart = _budget_table(filters, kinds, totals)
     tables["budget"] = budget_table
-    tables["districts"] = _group_table(
-        "districts", per_shop, outstanding, shops, key="district", label=_("District (dong)")
-    )
-    tables["categories"] = _group_table(
-        "categories", per_shop, outstanding, shops, key="category", label=_("Category")
-    )
-    tables["top_shops"] = _top_shops(per_shop, outstanding, shops, top)
-    tables["outstanding"] = _outstanding_table(per_shop, outstanding, shops, top)
+    tables["districts"] = _group_table("districts", breakdown.district, label=_("District (dong)"))
+    tables["categories"] = _group_table("categories", breakdown.category, label=_("Category"))
+    tables["top_shops"] = _top_shops(breakdown.top)
+    tables["outstanding"] = _outstanding_table(breakdown.owed)
     campaigns, tables["phases"], tables["organisations"] = _campaign_tables(
         filters, campaign_sums, campaign_to_date, participants
     )
@@ -383,8 +504,16 @@ def report_build(filters: Filters, *, top: int = 20) -> Report:
     return Report(filters, totals, campaigns, tables, charts, live, forecast)
 
 
+def _shops_from_kinds(kinds) -> ShopRow:
+    total = ShopFigures()
+    for f in _per_day_from_kinds(kinds).values():
+        total.add([getattr(f, name) for name in rollups.SHOP_COLUMNS])
+    return ShopRow("", None, None, 0, total.released, total.sales_count, total.pledged,
+                   total.redeemed, total.refunds, total.expired, 0)  # fmt: skip
+
+
 def _totals(
-    filters, kinds, per_shop, campaign_sums, to_date, outstanding, live, participants
+    filters, kinds, shops: ShopRow, outstanding: int, campaign_sums, to_date, live, participants
 ) -> Totals:
     t = Totals()
     for day_sums in kinds.values():
@@ -402,14 +531,10 @@ def _totals(
                 t.incentives -= amount
             elif account_kind == BUDGET and entry_kind == "cashback":
                 t.cashback -= amount
-    for figures in per_shop.values():
-        t.refunds += figures.refunds
-        t.released += figures.released
-        t.redeemed += figures.redeemed
-        t.expired += figures.expired
+    t.refunds, t.released = shops.refunds, shops.released
+    t.redeemed, t.expired = shops.redeemed, shops.expired
     if filters.campaign is None and filters.phase is None:
-        for figures in per_shop.values():
-            t.prepaid_value += figures.pledged
+        t.prepaid_value = shops.pledged
     for figures in campaign_sums.values():
         t.pledged += figures.pledged
         t.pledge_count += figures.pledges
@@ -420,7 +545,7 @@ def _totals(
         t.redeemed = sum(f.redeemed for f in campaign_sums.values())
         t.expired = sum(f.expired for f in campaign_sums.values())
     t.participants = participants[None]
-    t.outstanding_prepaid = sum(outstanding.values())
+    t.outstanding_prepaid = outstanding
     if to_date is not None:
         # Campaign-scoped: what this campaign's pledges still hold at the end of the range.
         t.outstanding_prepaid = sum(f.outstanding for f in to_date.values())
@@ -527,25 +652,10 @@ def _budget_table(filters, kinds, totals):
     return table, chart
 
 
-def _group_table(name, per_shop, outstanding, shops, *, key, label) -> Table:
-    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for shop_id in set(per_shop) | set(outstanding):
-        shop = shops.get(shop_id)
-        if shop is None:
-            continue
-        g = groups[shop[key]]
-        f = per_shop.get(shop_id, ShopFigures())
-        g[0] += 1
-        g[1] += f.released
-        g[2] += f.pledged
-        g[3] += f.redeemed
-        g[4] += outstanding.get(shop_id, 0)
-    labels = dict(Category.choices) if key == "category" else {}
-    rows = [
-        [str(labels.get(k, k)), *v]
-        for k, v in sorted(groups.items(), key=lambda kv: (-kv[1][1], str(kv[0])))
-    ]
-    title = _("By district (dong)") if key == "district" else _("By shop category")
+def _group_table(name, rows: list[ShopRow], *, label) -> Table:
+    labels = dict(Category.choices) if name == "categories" else {}
+    ordered = sorted(rows, key=lambda r: (-r.released, r.key))
+    title = _("By district (dong)") if name == "districts" else _("By shop category")
     return Table(
         name,
         title,
@@ -557,7 +667,17 @@ def _group_table(name, per_shop, outstanding, shops, *, key, label) -> Table:
             Column(_("Redeemed"), "won"),
             Column(_("Outstanding prepaid now"), "won"),
         ],
-        rows,
+        [
+            [
+                str(labels.get(r.key, r.key)),
+                r.shops,
+                r.released,
+                r.pledged,
+                r.redeemed,
+                r.outstanding,
+            ]
+            for r in ordered
+        ],
     )
 
 
@@ -569,25 +689,12 @@ def _shop_columns():
     ]
 
 
-def _shop_cells(shop) -> list:
-    return [shop["name"], shop["district"], str(dict(Category.choices).get(shop["category"], ""))]
+def _shop_cells(row: ShopRow) -> list:
+    district, category, _status = (row.attrs or "||").split("|", 2)
+    return [row.key, district, str(dict(Category.choices).get(category, category))]
 
 
-def _top_shops(per_shop, outstanding, shops, top) -> Table:
-    ranked = sorted(
-        (s for s in per_shop.items() if s[0] in shops), key=lambda s: (-s[1].released, s[0])
-    )[:top]
-    rows = [
-        [
-            *_shop_cells(shops[shop_id]),
-            f.released,
-            f.sales_count,
-            f.pledged,
-            f.redeemed,
-            outstanding.get(shop_id, 0),
-        ]
-        for shop_id, f in ranked
-    ]
+def _top_shops(rows: list[ShopRow]) -> Table:
     return Table(
         "top_shops",
         _("Top shops"),
@@ -599,24 +706,15 @@ def _top_shops(per_shop, outstanding, shops, top) -> Table:
             Column(_("Redeemed"), "won"),
             Column(_("Outstanding prepaid now"), "won"),
         ],
-        rows,
+        [
+            [*_shop_cells(r), r.released, r.count, r.pledged, r.redeemed, r.outstanding]
+            for r in rows
+        ],
     )
 
 
-def _outstanding_table(per_shop, outstanding, shops, top) -> Table:
-    ranked = sorted((s for s in outstanding.items() if s[0] in shops), key=lambda s: (-s[1], s[0]))[
-        :top
-    ]
+def _outstanding_table(rows: list[ShopRow]) -> Table:
     status = dict(Shop.Status.choices)
-    rows = [
-        [
-            *_shop_cells(shops[shop_id]),
-            str(status.get(shops[shop_id]["status"], "")),
-            per_shop.get(shop_id, ShopFigures()).redeemed,
-            amount,
-        ]
-        for shop_id, amount in ranked
-    ]
     return Table(
         "outstanding",
         _("Largest outstanding prepaid balances"),
@@ -626,7 +724,15 @@ def _outstanding_table(per_shop, outstanding, shops, top) -> Table:
             Column(_("Redeemed"), "won"),
             Column(_("Outstanding prepaid now"), "won"),
         ],
-        rows,
+        [
+            [
+                *_shop_cells(r),
+                str(status.get((r.attrs or "").rsplit("|", 1)[-1], "")),
+                r.redeemed,
+                r.outstanding,
+            ]
+            for r in rows
+        ],
     )
 
 
