@@ -57,8 +57,20 @@ class Filters:
         return query
 
 
+class _Sums:
+    """Figures that add up column by column (``COLUMNS``: the rollup's columns, in order)."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def add(self, values) -> None:
+        for name, value in zip(self.COLUMNS, values, strict=True):
+            setattr(self, name, getattr(self, name) + int(value or 0))
+
+
 @dataclass
-class ShopFigures:
+class ShopFigures(_Sums):
+    COLUMNS = rollups.SHOP_COLUMNS
+
     sales: int = 0
     sales_count: int = 0
     refunds: int = 0
@@ -69,17 +81,15 @@ class ShopFigures:
     expired: int = 0
     prepaid_closed: int = 0
 
-    def add(self, values) -> None:
-        for name, value in zip(rollups.SHOP_COLUMNS, values, strict=True):
-            setattr(self, name, getattr(self, name) + int(value or 0))
-
     @property
     def released(self) -> int:
         return self.sales - self.refunds
 
 
 @dataclass
-class CampaignFigures:
+class CampaignFigures(_Sums):
+    COLUMNS = rollups.CAMPAIGN_COLUMNS
+
     pledges: int = 0
     pledged: int = 0
     value: int = 0
@@ -87,10 +97,6 @@ class CampaignFigures:
     expired: int = 0
     closed: int = 0
     participants: int = 0
-
-    def add(self, values) -> None:
-        for name, value in zip(rollups.CAMPAIGN_COLUMNS, values, strict=True):
-            setattr(self, name, getattr(self, name) + int(value or 0))
 
     @property
     def outstanding(self) -> int:

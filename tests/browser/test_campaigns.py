@@ -1,38 +1,22 @@
 """The whole journey: a citizen pledges 100,000 won to a shop from the phone, and a clerk
 redeems 30,000 won of it at the counter."""
 
-import datetime as dt
-
 import pytest
 
 from campaigns.models import Pledge
 from tests.accounts.factories import CitizenFactory, ClerkFactory, StaffFactory
-from tests.browser.helpers import new_page, sign_in
+from tests.browser.helpers import new_page, sign_in, wallet_policy_and_budget
 from tests.campaigns.factories import CampaignFactory, CampaignShopFactory, PhaseFactory
 from tests.merchants.factories import ShopFactory, add_clerk
 from vouchers.sandbox_views import sandbox_approve
-from vouchers.services import budget_fund, charge_create, pin_set, policy_set
+from vouchers.services import charge_create, pin_set
 
 pytestmark = pytest.mark.browser
 
 
 def test_pledge_from_the_phone_then_redeem_part_at_the_counter(live_server_url, page, browser):
     staff = StaffFactory()
-    policy_set(
-        by=staff,
-        effective_from=dt.date(2020, 1, 1),
-        cashback_bp=1000,
-        monthly_charge_limit=500_000,
-        monthly_cashback_cap=50_000,
-    )
-    budget_fund(
-        by=staff,
-        name="b",
-        starts_on=dt.date(2020, 1, 1),
-        ends_on=dt.date(2030, 1, 1),
-        amount=1_000_000,
-        idempotency_key="browser",
-    )
+    wallet_policy_and_budget(staff)
     campaign = CampaignFactory(name="전주 착한 선결제")
     PhaseFactory(campaign=campaign, name="2단계 (모든 시민)")
     shop = ShopFactory(name="남부시장 콩나물국밥", district="중앙동")

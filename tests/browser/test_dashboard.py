@@ -1,19 +1,17 @@
 """A member of the city's staff opens the dashboard on a desktop, sees the totals and the charts,
 filters to one phase of the campaign and downloads a table as an Excel file."""
 
-import datetime as dt
-
 import pytest
 from openpyxl import load_workbook
 
 from campaigns.models import Pledge
 from tests.accounts.factories import CitizenFactory, StaffFactory
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import sign_in, wallet_policy_and_budget
 from tests.campaigns.conftest import pledge
 from tests.campaigns.factories import CampaignFactory, CampaignShopFactory, PhaseFactory
 from tests.merchants.factories import ShopFactory
 from tests.vouchers.conftest import charge, pay
-from vouchers.services import budget_fund, pin_set, policy_set
+from vouchers.services import pin_set
 
 pytestmark = pytest.mark.browser
 
@@ -22,21 +20,7 @@ def test_staff_see_totals_and_charts_filter_to_a_phase_and_download_excel(
     live_server_url, browser, tmp_path
 ):
     staff = StaffFactory(email="staff-b@example.kr")
-    policy_set(
-        by=staff,
-        effective_from=dt.date(2020, 1, 1),
-        cashback_bp=1000,
-        monthly_charge_limit=500_000,
-        monthly_cashback_cap=50_000,
-    )
-    budget_fund(
-        by=staff,
-        name="b",
-        starts_on=dt.date(2020, 1, 1),
-        ends_on=dt.date(2030, 1, 1),
-        amount=1_000_000,
-        idempotency_key="browser",
-    )
+    wallet_policy_and_budget(staff)
     campaign = CampaignFactory(name="전주 착한 선결제")
     PhaseFactory(campaign=campaign, number=1, name="1단계 공무원")
     second = PhaseFactory(campaign=campaign, number=2, name="2단계 모든 시민")

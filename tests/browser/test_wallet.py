@@ -1,35 +1,19 @@
 """A citizen charges the wallet, pays a shop through its QR with the PIN, and sees the cashback."""
 
-import datetime as dt
-
 import pytest
 
 from tests.accounts.factories import CitizenFactory, StaffFactory
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import sign_in, wallet_policy_and_budget
 from tests.merchants.factories import ShopFactory
 from vouchers.models import Payment
-from vouchers.services import budget_fund, pin_set, policy_set
+from vouchers.services import pin_set
 
 pytestmark = pytest.mark.browser
 
 
 def test_charge_then_pay_by_shop_qr_with_pin_and_see_cashback(live_server_url, page):
     staff = StaffFactory()
-    policy_set(
-        by=staff,
-        effective_from=dt.date(2020, 1, 1),
-        cashback_bp=1000,
-        monthly_charge_limit=500_000,
-        monthly_cashback_cap=50_000,
-    )
-    budget_fund(
-        by=staff,
-        name="b",
-        starts_on=dt.date(2020, 1, 1),
-        ends_on=dt.date(2030, 1, 1),
-        amount=1_000_000,
-        idempotency_key="browser",
-    )
+    wallet_policy_and_budget(staff)
     citizen = CitizenFactory(email="wallet-b@example.kr")
     pin_set(user=citizen, pin="123456", password="test-pass-1234")
     shop = ShopFactory(name="풍남문 커피")
