@@ -57,7 +57,8 @@ class FilterForm(forms.Form):
         period = phase or campaign
         today = business_date_today()
         if end is None:
-            end = min(period.ends_on, today) if period is not None else today
+            # Up to today, or a campaign that has not started yet: its whole period.
+            end = min(period.ends_on, max(today, period.starts_on)) if period else today
         if start is None:
             # The period's start, or as far back as a range may go (a long-running campaign).
             start = period.starts_on if period is not None else end - timedelta(days=29)

@@ -236,3 +236,15 @@ def test_the_shops_page_lists_the_queue_and_closed_shops_with_what_they_owe(clie
     (closed,) = tables["suspended_closed"][1:]
     assert closed[0] == owing.name
     assert closed[-1] == "75,000"  # 105,000 issued, 30,000 redeemed
+
+
+def test_a_campaign_that_has_not_started_shows_its_period(client_for, city):
+    from ledger.services import business_date_today
+
+    today = business_date_today()
+    later = CampaignFactory(
+        starts_on=today + dt.timedelta(days=10), ends_on=today + dt.timedelta(days=40)
+    )
+    page = client_for(StaffFactory()).get(f"/dashboard/?campaign={later.pk}").content.decode()
+    assert f"{later.starts_on:%Y-%m-%d} – {later.ends_on:%Y-%m-%d}" in page
+    assert "form-error" not in page
