@@ -76,6 +76,20 @@ def pg_stop_immediate() -> None:
     )
 
 
+def pg_stop() -> None:
+    """Stop the test's PostgreSQL (it is started detached, so it outlives this process)."""
+    from pgserver._commands import pg_ctl
+
+    try:
+        pg_ctl(
+            ["-w", "-m", "fast", "stop"],
+            pgdata=PG_DIR,
+            user="pgserver" if os.geteuid() == 0 else None,
+        )
+    except Exception as exc:  # already stopped, or never started: nothing to do
+        print(f"  (stopping the test's PostgreSQL: {exc})")
+
+
 def pg_restart() -> None:
     """Start the stopped server again in a child process (pgserver keeps per-process state)."""
     subprocess.run(
@@ -756,6 +770,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument(
+        "--keep-pg", action="store_true", help="leave the test's PostgreSQL running at the end"
+    )
+    parser.add_argument(
         "--nightly-payments",
         type=int,
         default=50_000,
@@ -767,6 +784,10 @@ def main() -> None:
         f"bank test: {args.clients} clients, {args.seconds} s, chaos={'on' if args.chaos else 'off'}"
     )
     database_url = pg_start()
+    if not args.keep_pg:
+        import atexit
+
+        atexit.register(pg_stop)  # registered first, so it runs after the servers are killed
     started = time.time()
     env = prepare(database_url, args.clients)
     celery_chaos = args.chaos and bool(os.environ.get("REDIS_URL"))
