@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from jeonju_prepay.api import error_response
 from merchants.authentication import DevicePrincipal
 
-from .figures import Filters, Totals, report_totals
+from .figures import Filters, report_totals
 from .forms import FilterForm
 
 STAFF = "dashboard.view_dashboard"
@@ -69,6 +69,3 @@ class DashboardTotalsApi(APIView):
                 "totals": totals.as_dict(),
             }
         )
-
-
-__all__ = ["DashboardTotalsApi", "Totals"]

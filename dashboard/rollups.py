@@ -21,8 +21,6 @@ from django.db import connection, transaction
 
 from ledger.services import business_date_today
 
-from .models import RollupDate
-
 # A reversal counts as a negative entry of the kind it reverses.
 _KIND_SQL = """
 SELECT e.business_date, COALESCE(r.kind, e.kind) AS entry_kind, a.kind AS account_kind,
@@ -236,11 +234,3 @@ def dates_missing(*, before: date | None = None) -> list[date]:
             [before],
         )
         return [row[0] for row in cursor.fetchall()]
-
-
-def rolled_up(start: date, end: date) -> set[date]:
-    return set(
-        RollupDate.objects.filter(business_date__range=(start, end)).values_list(
-            "business_date", flat=True
-        )
-    )
