@@ -21,22 +21,14 @@ def new_page(browser):
 
 
 def wallet_policy_and_budget(staff, amount=1_000_000):
-    """Jeonju's wallet rules (10% cashback up to 50,000 won a month, 500,000 won a month) and an
-    incentive budget, as the browser journeys need them."""
-    from vouchers.services import budget_fund, policy_set
+    """Jeonju's wallet rules and an incentive budget up to 2030, as the browser journeys need."""
+    from tests.vouchers.conftest import jeonju_rules_and_budget
 
-    policy_set(
+    jeonju_rules_and_budget(
         by=staff,
-        effective_from=dt.date(2020, 1, 1),
-        cashback_bp=1000,
-        monthly_charge_limit=500_000,
-        monthly_cashback_cap=50_000,
-    )
-    budget_fund(
-        by=staff,
+        amount=amount,
         name="b",
         starts_on=dt.date(2020, 1, 1),
         ends_on=dt.date(2030, 1, 1),
-        amount=amount,
-        idempotency_key="browser",
+        key="browser",
     )

@@ -1,7 +1,9 @@
+import datetime as dt
+
 from ledger.selectors import citizen_balances
 from ledger.services import Idem
 from vouchers.sandbox_views import sandbox_approve
-from vouchers.services import charge_create, wallet_pay
+from vouchers.services import budget_fund, charge_create, policy_set, wallet_pay
 
 
 def charge(user, amount):
@@ -31,3 +33,32 @@ pay.counter = 0
 def balances(user):
     b = citizen_balances(user_id=user.pk)
     return b.principal, b.incentive
+
+
+def jeonju_rules_and_budget(
+    *,
+    by=None,
+    amount=1_000_000,
+    name="budget",
+    starts_on=dt.date(2026, 1, 1),
+    ends_on=dt.date(2026, 12, 31),
+    key="b",
+):
+    """Jeonju's wallet rules (10% cashback up to 50,000 won a month, 500,000 won a month to
+    charge) from 2020, and an incentive budget for a period, for tests with committed data
+    (where the ``jeonju_policy`` and ``budget`` fixtures do not reach)."""
+    policy_set(
+        by=by,
+        effective_from=dt.date(2020, 1, 1),
+        cashback_bp=1000,
+        monthly_charge_limit=500_000,
+        monthly_cashback_cap=50_000,
+    )
+    budget_fund(
+        by=by,
+        name=name,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        amount=amount,
+        idempotency_key=key,
+    )

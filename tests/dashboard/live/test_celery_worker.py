@@ -24,8 +24,7 @@ from merchants.models import Statement
 from tests.accounts.factories import CitizenFactory
 from tests.dashboard.scenario import at, paid_out
 from tests.merchants.factories import ShopFactory
-from tests.vouchers.conftest import charge, pay
-from vouchers.services import budget_fund, policy_set
+from tests.vouchers.conftest import charge, jeonju_rules_and_budget, pay
 
 ROOT = Path(__file__).resolve().parents[3]
 D = dt.date(2026, 3, 10)
@@ -110,21 +109,7 @@ def worker(redis_url, live_city):
 
 def test_a_real_worker_runs_the_citys_nightly_run_in_the_citys_schema(live_city, worker):
     broker, queue, process, log = worker
-    policy_set(
-        by=None,
-        effective_from=dt.date(2020, 1, 1),
-        cashback_bp=1000,
-        monthly_charge_limit=500_000,
-        monthly_cashback_cap=50_000,
-    )
-    budget_fund(
-        by=None,
-        name="budget",
-        starts_on=dt.date(2026, 1, 1),
-        ends_on=dt.date(2026, 12, 31),
-        amount=1_000_000,
-        idempotency_key="b",
-    )
+    jeonju_rules_and_budget()
     citizen, shop = CitizenFactory(), ShopFactory()
     with time_machine.travel(at(D, 10)):
         charge(citizen, 100_000)

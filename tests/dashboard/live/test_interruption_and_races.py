@@ -17,8 +17,7 @@ from tests.accounts.factories import CitizenFactory
 from tests.dashboard.scenario import at, paid_out, payable
 from tests.helpers import race
 from tests.merchants.factories import ShopFactory
-from tests.vouchers.conftest import charge, pay
-from vouchers.services import budget_fund, policy_set
+from tests.vouchers.conftest import charge, jeonju_rules_and_budget, pay
 
 pytestmark = pytest.mark.slow
 
@@ -33,21 +32,7 @@ class Killed(BaseException):
 
 @pytest.fixture
 def five_shops_sold(live_city):
-    policy_set(
-        by=None,
-        effective_from=dt.date(2020, 1, 1),
-        cashback_bp=1000,
-        monthly_charge_limit=500_000,
-        monthly_cashback_cap=50_000,
-    )
-    budget_fund(
-        by=None,
-        name="budget",
-        starts_on=dt.date(2026, 1, 1),
-        ends_on=dt.date(2026, 12, 31),
-        amount=1_000_000,
-        idempotency_key="b",
-    )
+    jeonju_rules_and_budget()
     citizen = CitizenFactory()
     shops = [ShopFactory() for _ in range(SHOPS)]
     with time_machine.travel(at(D, 10)):
