@@ -395,26 +395,12 @@ class ResolvedCode:
     citizen_group: str | None  # from the citizen's wallet, when there is one
 
 
-# One round trip: the recent failures at this shop (for the limits) and the code with its
-# citizen. The failure counts use the (shop, created_at) index. Only unknown and malformed codes
-# count toward the limits (they are what guessing produces); a used or expired code is logged
-# and answered, but a retried payment presenting its spent code is not an attack.
-_RESOLVE_SQL = """
-WITH recent AS (
-    SELECT COUNT(*) AS per_shop,
-           COUNT(*) FILTER (WHERE device_id = %(device)s) AS per_device,
-           COUNT(*) FILTER (WHERE actor_id = %(actor)s) AS per_actor
-      FROM merchants_codelookupfailure
-     WHERE shop_id = %(shop)s AND created_at >= %(since)s
-       AND reason IN ('unknown', 'malformed')
-)
-SELECT recent.per_shop, recent.per_device, recent.per_actor,
-       c.id, c.expires_at, c.used_at, u.id, u.email, u.name, w.citizen_group
-  FROM recent
-  LEFT JOIN merchants_paymentcode c ON {match}
-  LEFT JOIN accounts_user u ON u.id = c.user_id
-  LEFT JOIN vouchers_wallet w ON w.user_id = c.user_id
-"""
+# One round trip (``payment_code_find()``, merchants migration 0003, where the plan is kept per
+# connection): the recent failures at this shop (for the limits) and the code with its citizen.
+# The failure counts use the (shop, created_at) index. Only unknown and malformed codes count
+# toward the limits (they are what guessing produces); a used or expired code is logged and
+# answered, but a retried payment presenting its spent code is not an attack.
+_RESOLVE_SQL = "SELECT * FROM payment_code_find(%s, %s, %s, %s, %s, %s)"
 
 
 def payment_code_resolve(
@@ -434,25 +420,22 @@ def payment_code_resolve(
     """
     text = (code or "").strip()
     digits = text.replace(" ", "").replace("-", "")
-    params = {
-        "device": getattr(device, "pk", None),
-        "actor": getattr(actor, "pk", None),
-        "shop": shop.pk,
-        "since": timezone.now() - LOOKUP_WINDOW,
-        "hash": "",
-    }
+    device_id, actor_id = getattr(device, "pk", None), getattr(actor, "pk", None)
+    code_hash, by_number = "", False
     reason = CodeLookupFailure.Reason.MALFORMED
     if len(digits) == 16 and digits.isascii() and digits.isdigit():
-        match, params["hash"] = "c.number_hash = %(hash)s", codes.number_hash(digits)
+        code_hash, by_number = codes.number_hash(digits), True
         reason = CodeLookupFailure.Reason.UNKNOWN
     else:
         secret = codes.qr_token_unsign(text) if 0 < len(text) <= 200 else None
-        match = "c.token_hash = %(hash)s"
         if secret is not None:
-            params["hash"] = codes.qr_hash(secret)
+            code_hash = codes.qr_hash(secret)
             reason = CodeLookupFailure.Reason.UNKNOWN
     with connection.cursor() as cursor:
-        cursor.execute(_RESOLVE_SQL.format(match=match), params)
+        cursor.execute(
+            _RESOLVE_SQL,
+            [code_hash, by_number, shop.pk, device_id, actor_id, timezone.now() - LOOKUP_WINDOW],
+        )
         per_shop, per_device, per_actor, code_id, expires_at, used_at, *person = cursor.fetchone()
     limited = (
         per_shop >= LOOKUP_LIMIT_PER_SHOP
@@ -468,7 +451,7 @@ def payment_code_resolve(
         logger.warning("code look-ups limited at shop %s (device %s)", shop.pk, device)
         raise CodeLookupLimitedError()
     error: Exception | None = None
-    if code_id is None or not params["hash"]:
+    if code_id is None or not code_hash:
         error = PaymentCodeUnknownError()
     elif used_at is not None:
         reason, error = CodeLookupFailure.Reason.USED, PaymentCodeUsedError()

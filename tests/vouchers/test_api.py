@@ -235,3 +235,45 @@ def test_counter_payment_uses_the_shops_class_for_cashback(city, citizen, staff,
         connection.set_tenant(city)
         assert response.status_code == 201, response.json()
         assert response.json()["cashback"] == expected, bracket
+
+
+def _statements(queries) -> list[str]:
+    """What each statement a request sent calls or reads, savepoints left out."""
+    return [
+        q["sql"].split("(")[0]
+        for q in queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+def test_counter_payment_is_three_statements(device_api, citizen, budget):
+    """The counter's hot path: the device, the code (with the recent failures) and the payment,
+    each one call of a database function whose plans the connection keeps. An ORM query added
+    on the way shows up here."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    budget(1_000_000)
+    charge(citizen, 100_000)
+    warm = payment_code_issue(user=citizen).number
+    device_api.post(  # the first use of a device records when it was used
+        "/api/v1/counter/payments",
+        {"code": warm, "amount": 1_000},
+        format="json",
+        headers={"Idempotency-Key": "warm"},
+    )
+    code = payment_code_issue(user=citizen).number
+    with CaptureQueriesContext(connection) as captured:
+        response = device_api.post(
+            "/api/v1/counter/payments",
+            {"code": code, "amount": 2_000},
+            format="json",
+            headers={"Idempotency-Key": "hot"},
+        )
+    assert response.status_code == 201, response.json()
+    assert response.json()["cashback"] == 200
+    assert _statements(captured.captured_queries) == [
+        "SELECT * FROM counter_device",
+        "SELECT * FROM payment_code_find",
+        "SELECT wallet_pay",
+    ]
