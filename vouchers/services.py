@@ -852,9 +852,7 @@ def run_money_function(
     def attempt() -> IdempotentResult:
         for _missing in range(3):
             try:
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute(sql, params)
-                    (result,) = cursor.fetchone()
+                result = _call_alone(sql, params)
             except DatabaseError as exc:
                 code_ = getattr(exc.__cause__, "pgcode", None)
                 if code_ == "JP199":
@@ -873,6 +871,19 @@ def run_money_function(
         raise PaymentError(_("The payment could not be prepared; try again."))
 
     return with_retries(attempt) if retry else attempt()
+
+
+def _call_alone(sql: str, params: list):
+    """One statement as one transaction: in the caller's transaction as a savepoint, else in
+    autocommit, where PostgreSQL runs the statement as its own transaction (its deferred checks
+    fire at its end) and the BEGIN and COMMIT round trips of ``atomic()`` are saved."""
+    if connection.in_atomic_block:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
 
 
 def _wallet_account_specs(user_id: int, shop_id: int):

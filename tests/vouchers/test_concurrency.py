@@ -4,13 +4,15 @@ import datetime as dt
 
 import pytest
 
+from ledger.exceptions import InsufficientBalanceError
 from ledger.models import Account
 from ledger.selectors import ledger_check
 from ledger.services import Idem
 from tests.accounts.factories import CitizenFactory, StaffFactory
 from tests.helpers import race
 from tests.merchants.factories import ShopFactory
-from vouchers.models import Charge, MonthlyUsage
+from tests.vouchers.conftest import balances, charge, jeonju_rules_and_budget, pay
+from vouchers.models import Charge, MonthlyUsage, Payment
 from vouchers.sandbox_views import sandbox_approve
 from vouchers.services import budget_fund, charge_create, policy_set, wallet_pay
 
@@ -125,4 +127,46 @@ def test_concurrent_payments_from_one_wallet_never_overdraw_it(live_city):
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert sum(results) == 90_000
     assert Account.objects.get(kind="wallet_principal", owner_user=citizen).balance == 10_000
+    assert ledger_check().ok
+
+
+def test_a_payment_outside_a_transaction_is_one_statement_and_commits(live_city):
+    """Outside any transaction the payment runs as one statement in autocommit: no BEGIN or
+    COMMIT round trips, and it is committed (seen from another connection) when the call
+    returns; a refused one leaves nothing behind."""
+    import threading
+
+    from django.db import connection, connections
+    from django.test.utils import CaptureQueriesContext
+
+    jeonju_rules_and_budget()
+    citizen, shop = CitizenFactory(), ShopFactory()
+    charge(citizen, 50_000)
+    pay(citizen, shop, 10_000, key="first")  # creates the shop's account on the way
+    assert not connection.in_atomic_block
+    with CaptureQueriesContext(connection) as captured:
+        pay(citizen, shop, 10_000, key="autocommit")
+    sent = [q["sql"].split("(")[0] for q in captured.captured_queries]
+    assert sent.count("SELECT wallet_pay") == 1, sent
+    assert not {"BEGIN", "COMMIT"} & set(sent), sent
+
+    seen = {}
+
+    def other_connection():
+        try:
+            connections["default"].set_tenant(live_city)
+            seen["payments"] = Payment.objects.filter(user=citizen).count()
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=other_connection)
+    thread.start()
+    thread.join()
+    assert seen["payments"] == 2
+    with pytest.raises(InsufficientBalanceError):
+        pay(citizen, shop, 40_000, key="too-much")
+    # 10,000 from principal and 1,000 cashback; then 10,000 split 9,757 : 243 (floor of
+    # 10,000 x 1,000 / 41,000) and 1,000 cashback.
+    assert balances(citizen) == (30_243, 1_757)
+    assert Payment.objects.filter(user=citizen).count() == 2
     assert ledger_check().ok
