@@ -13,7 +13,10 @@ each post OPS requests. Three runs, each against the same server:
 Prints throughput and p50/p95/p99 of each, the ratio to the floor (target >= 0.5) and whether
 p99 is under 50 ms, then runs ledger_check on the bench city.
 
-    python bench/counter_bench.py [--clients 16] [--ops 150] [--workers 4] [--threads 4]
+Runs --rounds rounds (floor, payments, redemptions, back to back) and reports the median of
+the rounds' ratios: on a shared 2-core machine one run's figures vary by 15% either way.
+
+    python bench/counter_bench.py [--clients 16] [--ops 150] [--rounds 3] [--workers 4] [--threads 4]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import argparse
 import datetime as dt
 import os
 import signal
+import statistics
 import subprocess
 import threading
 import time
@@ -250,13 +254,11 @@ def run_clients(clients: int, ops: int, make_request) -> tuple[float, list[float
     return time.perf_counter() - started, [x for lat in latencies for x in lat], sum(errors)
 
 
-def report(name: str, total: int, seconds: float, lat: list[float], errors: int) -> float:
-    rate = total / seconds
-    print(
-        f"  {name:<12} {rate:8,.0f} req/s   p50 {percentile(lat, 50):6.2f} ms   "
-        f"p95 {percentile(lat, 95):6.2f} ms   p99 {percentile(lat, 99):6.2f} ms   errors {errors}"
+def pct_line(lat: list[float]) -> str:
+    return (
+        f"p50 {percentile(lat, 50):6.2f} ms   p95 {percentile(lat, 95):6.2f} ms   "
+        f"p99 {percentile(lat, 99):6.2f} ms"
     )
-    return rate
 
 
 def main() -> None:
@@ -265,6 +267,13 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--ops", type=int, default=150, help="requests per client per run")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of floor, payments, redemptions, one after the other; the ratio reported"
+        " is the median of the rounds' ratios",
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
@@ -273,14 +282,18 @@ def main() -> None:
     django_setup()
     from django.db import connection
 
-    total = args.clients * args.ops
+    total = args.clients * args.ops  # requests per kind per round
+    every = total * args.rounds
     print(
-        f"counter bench: {args.clients} clients x {args.ops} requests, gunicorn {args.workers}x{args.threads}"
+        f"counter bench: {args.clients} clients x {args.ops} requests x {args.rounds} rounds,"
+        f" gunicorn {args.workers}x{args.threads}"
     )
-    city, users, tokens, shops = prepare(2 * total, args.clients)
-    pay_users, redeem_users = users[:total], users[total:]
+    city, users, tokens, shops = prepare(2 * every, args.clients)
+    pay_users, redeem_users = users[:every], users[every:]
     # Client i redeems at the shop of its device (tokens[i] belongs to shops[i % len(shops)]).
-    prepare_prepaid(redeem_users, [shops[(n // args.ops) % len(shops)] for n in range(total)])
+    prepare_prepaid(
+        redeem_users, [shops[((n % total) // args.ops) % len(shops)] for n in range(every)]
+    )
     codes = issue_codes(pay_users)
     redeem_codes = issue_codes(redeem_users)
     with connection.cursor() as cursor:
@@ -305,79 +318,75 @@ def main() -> None:
 
     server = start_server(args.port, args.workers, args.threads)
     base = f"http://127.0.0.1:{args.port}"
+
+    def floor(i, n):
+        return (
+            "POST",
+            f"{base}/bench/floor?account={1 + (i * 131 + n * 7) % 1000}",
+            {"headers": {"Host": HOST}},
+        )
+
+    def counter(path: str, prefix: str, all_codes: list[str], offset: int):
+        def request(i, n):
+            code = all_codes[offset + i * args.ops + n]
+            return (
+                "POST",
+                f"{base}/api/v1/counter/{path}",
+                {
+                    "headers": {
+                        "Host": HOST,
+                        "Authorization": f"Token {tokens[i]}",
+                        "Idempotency-Key": f"{prefix}{code}",
+                    },
+                    "json": {"code": code, "amount": 1_000 + (n % 50) * 100},
+                },
+            )
+
+        return request
+
+    kinds = ("floor", "payments", "redemptions")
+    rates: dict[str, list[float]] = {kind: [] for kind in kinds}
+    latencies: dict[str, list[float]] = {kind: [] for kind in kinds}
+    errors = dict.fromkeys(kinds, 0)
     try:
         # Warm every worker's connections and caches.
-        run_clients(
-            args.clients,
-            5,
-            lambda i, n: (
-                "POST",
-                f"{base}/bench/floor?account={1 + (i * 7 + n) % 1000}",
-                {"headers": {"Host": HOST}},
-            ),
-        )
-
-        floor_s, floor_lat, floor_err = run_clients(
-            args.clients,
-            args.ops,
-            lambda i, n: (
-                "POST",
-                f"{base}/bench/floor?account={1 + (i * 131 + n * 7) % 1000}",
-                {"headers": {"Host": HOST}},
-            ),
-        )
-
-        def payment(i, n):
-            code = codes[i * args.ops + n]
-            return (
-                "POST",
-                f"{base}/api/v1/counter/payments",
-                {
-                    "headers": {
-                        "Host": HOST,
-                        "Authorization": f"Token {tokens[i]}",
-                        "Idempotency-Key": f"bench-{code}",
-                    },
-                    "json": {"code": code, "amount": 1_000 + (n % 50) * 100},
-                },
-            )
-
-        pay_s, pay_lat, pay_err = run_clients(args.clients, args.ops, payment)
-
-        def redemption(i, n):
-            code = redeem_codes[i * args.ops + n]
-            return (
-                "POST",
-                f"{base}/api/v1/counter/redemptions",
-                {
-                    "headers": {
-                        "Host": HOST,
-                        "Authorization": f"Token {tokens[i]}",
-                        "Idempotency-Key": f"bench-r-{code}",
-                    },
-                    "json": {"code": code, "amount": 1_000 + (n % 50) * 100},
-                },
-            )
-
-        red_s, red_lat, red_err = run_clients(args.clients, args.ops, redemption)
-
+        run_clients(args.clients, 5, floor)
         print()
-        floor_rate = report("floor", total, floor_s, floor_lat, floor_err)
-        for name, seconds, lat, errors in (
-            ("payments", pay_s, pay_lat, pay_err),
-            ("redemptions", red_s, red_lat, red_err),
-        ):
-            rate = report(name, total, seconds, lat, errors)
-            ratio = rate / floor_rate
-            p99 = percentile(lat, 99)
-            print(
-                f"    {name}/floor throughput ratio {ratio:.2f} (target >= {TARGET_RATIO}): "
-                f"{'PASS' if ratio >= TARGET_RATIO else 'BELOW TARGET'}; p99 {p99:.1f} ms "
-                f"(target < {TARGET_P99_MS:.0f} ms): {'PASS' if p99 < TARGET_P99_MS else 'OVER'}"
-            )
+        for r in range(args.rounds):
+            plans = {
+                "floor": floor,
+                "payments": counter("payments", "bench-", codes, r * total),
+                "redemptions": counter("redemptions", "bench-r-", redeem_codes, r * total),
+            }
+            line = []
+            for kind in kinds:
+                seconds, lat, errs = run_clients(args.clients, args.ops, plans[kind])
+                rates[kind].append(total / seconds)
+                latencies[kind] += lat
+                errors[kind] += errs
+                line.append(f"{kind} {total / seconds:5,.0f}/s p99 {percentile(lat, 99):5.1f} ms")
+            print(f"  round {r + 1}: " + ";  ".join(line))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
+
+    print()
+    print(f"  medians of {args.rounds} rounds; latencies over all rounds")
+    for kind in kinds:
+        print(
+            f"  {kind:<12} {statistics.median(rates[kind]):8,.0f} req/s   "
+            f"{pct_line(latencies[kind])}   errors {errors[kind]}"
+        )
+    for kind in kinds[1:]:
+        ratios = [x / f for x, f in zip(rates[kind], rates["floor"], strict=True)]
+        ratio = statistics.median(ratios)
+        p99 = percentile(latencies[kind], 99)
+        print(
+            f"    {kind}/floor throughput ratio {ratio:.2f} (rounds: "
+            f"{', '.join(f'{x:.2f}' for x in ratios)}; target >= {TARGET_RATIO}): "
+            f"{'PASS' if ratio >= TARGET_RATIO else 'BELOW TARGET'}; p99 {p99:.1f} ms "
+            f"(target < {TARGET_P99_MS:.0f} ms): {'PASS' if p99 < TARGET_P99_MS else 'OVER'}"
+        )
 
     from ledger.selectors import ledger_check
 
