@@ -22,6 +22,24 @@ def bench_host(schema: str) -> str:
     return schema.replace("_", "-") + ".localhost"  # host names take no underscores
 
 
+def bench_city_drop(schema: str) -> None:
+    """Drop the bench city ``schema`` (its schema, its city and domain rows), so that the next
+    ``bench_city`` starts from an empty city. Only bench cities."""
+    from django.db import connection, transaction
+
+    if not schema.startswith("bench_"):
+        raise ValueError(f"{schema} is not a bench city")
+    connection.set_schema_to_public()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM cities_domain WHERE tenant_id IN"
+            " (SELECT id FROM cities_city WHERE schema_name = %s)",
+            [schema],
+        )
+        cursor.execute("DELETE FROM cities_city WHERE schema_name = %s", [schema])
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 def bench_city(schema: str, name: str = "벤치시"):
     """The bench city ``schema`` (host ``bench_host(schema)``), created and migrated if new."""
     from cities.models import City

@@ -16,7 +16,8 @@ p99 is under 50 ms, then runs ledger_check on the bench city.
 Runs --rounds rounds (floor, payments, redemptions, back to back) and reports the median of
 the rounds' ratios: on a shared 2-core machine one run's figures vary by 15% either way.
 
-    python bench/counter_bench.py [--clients 16] [--ops 150] [--rounds 3] [--workers 4] [--threads 4]
+    python bench/counter_bench.py [--fresh] [--clients 16] [--ops 150] [--rounds 3]
+                                  [--workers 4] [--threads 4]
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import threading
 import time
 import uuid
 
-from _setup import ROOT, bench_city, django_setup, percentile
+from _setup import ROOT, bench_city, bench_city_drop, django_setup, percentile
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
@@ -274,6 +275,12 @@ def main() -> None:
         help="rounds of floor, payments, redemptions, one after the other; the ratio reported"
         " is the median of the rounds' ratios",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="drop the bench city first: its tables grow with every run, and payments slow down"
+        " as they do (docs/benchmarks.md)",
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
@@ -282,6 +289,8 @@ def main() -> None:
     django_setup()
     from django.db import connection
 
+    if args.fresh:
+        bench_city_drop(SCHEMA)
     total = args.clients * args.ops  # requests per kind per round
     every = total * args.rounds
     print(
