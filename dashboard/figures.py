@@ -36,6 +36,12 @@ from .models import CampaignDay, KindDay, ShopDay
 from .tables import Column, Table
 
 BUDGET = "incentive_budget"
+# Cashback leaves the budget in its own entries (payments before vouchers migration 0004) and
+# in the payment's entry (since). In a payment's entry the wallet's postings are the amount paid
+# less the cashback credited to the incentive balance, and the budget's are minus the cashback,
+# so the amount paid is minus the sum of all three.
+CASHBACK_KINDS = ("cashback", "payment")
+PAID_FROM = ("wallet_principal", "wallet_incentive", BUDGET)
 
 
 @dataclass(frozen=True)
@@ -529,13 +535,13 @@ def _totals(
                 t.charge_count += entries
             elif account_kind == "wallet_principal" and entry_kind == "cancellation":
                 t.charges_cancelled -= amount
-            if account_kind in ("wallet_principal", "wallet_incentive") and entry_kind == "payment":
+            if account_kind in PAID_FROM and entry_kind == "payment":
                 t.wallet_payments -= amount
             if account_kind == "shop_payable" and entry_kind == "payment":
                 t.payment_count += entries
             if account_kind == BUDGET and entry_kind in ("incentive", "cancellation"):
                 t.incentives -= amount
-            elif account_kind == BUDGET and entry_kind == "cashback":
+            elif account_kind == BUDGET and entry_kind in CASHBACK_KINDS:
                 t.cashback -= amount
     t.refunds, t.released = shops.refunds, shops.released
     t.redeemed, t.expired = shops.redeemed, shops.expired
@@ -589,11 +595,11 @@ def _days_table(filters, kinds, per_day):
             [
                 day,
                 amount("charge", "wallet_principal"),
-                -amount("payment", "wallet_principal", "wallet_incentive"),
+                -amount("payment", *PAID_FROM),
                 shop.pledged,
                 shop.redeemed,
                 -amount("incentive", BUDGET) - amount("cancellation", BUDGET),
-                -amount("cashback", BUDGET),
+                -sum(amount(kind, BUDGET) for kind in CASHBACK_KINDS),
                 shop.released,
             ]
         )

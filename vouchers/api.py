@@ -257,9 +257,9 @@ class HistoryApi(APIView):
         return Response(
             [
                 {
-                    "entry_id": p.entry_id,
-                    "kind": p.entry.kind,
-                    "account": p.account.kind,
+                    "entry_id": p.entry.pk,
+                    "kind": p.kind,
+                    "account": p.account_kind,
                     "amount": p.amount,
                     "business_date": p.business_date,
                     "created_at": p.entry.created_at,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 
 from django.db.models import QuerySet
 
-from ledger.models import Account, Posting
+from ledger.models import Account, Entry, Posting
 from ledger.selectors import citizen_balances
 from ledger.services import business_date_today
 
@@ -102,9 +103,32 @@ def wallet_summary(*, user, today: date | None = None) -> WalletSummary:
     )
 
 
-def wallet_history(*, user, limit: int = 50) -> QuerySet[Posting]:
-    """Every movement of the citizen's wallet (principal and incentive), newest first."""
-    return (
+@dataclass(frozen=True)
+class Movement:
+    """One line of a wallet's history: a posting, or one of the two parts of a payment's
+    posting on the incentive balance (the part spent, the cashback credited)."""
+
+    entry: Entry
+    account_kind: str
+    amount: int
+    kind: str
+
+    @property
+    def kind_label(self) -> str:
+        return Entry.Kind(self.kind).label
+
+    @property
+    def business_date(self) -> date:
+        return self.entry.business_date
+
+
+def wallet_history(*, user, limit: int = 50) -> list[Movement]:
+    """Every movement of the citizen's wallet (principal and incentive), newest first.
+
+    Since vouchers migration 0004 a payment's entry holds one posting on the incentive balance:
+    the cashback less the incentive part spent. Its payment row has both, so the history shows
+    them as two lines again: the part spent (a payment) and the cashback."""
+    postings = list(
         Posting.objects.filter(
             account__owner_user=user,
             account__kind__in=[Account.Kind.WALLET_PRINCIPAL, Account.Kind.WALLET_INCENTIVE],
@@ -112,6 +136,32 @@ def wallet_history(*, user, limit: int = 50) -> QuerySet[Posting]:
         .select_related("entry", "account")
         .order_by("-entry_id", "account__kind")[:limit]
     )
+    payment_entries = {p.entry_id for p in postings if p.entry.kind == Entry.Kind.PAYMENT}
+    parts = {
+        entry_id: (from_incentive, cashback)
+        for entry_id, from_incentive, cashback in Payment.objects.filter(
+            entry_id__in=payment_entries, cashback_entry__isnull=True, cashback__gt=0
+        ).values_list("entry_id", "from_incentive", "cashback")
+    }
+    movements = []
+    for entry_id, grouped in groupby(postings, key=lambda p: p.entry_id):
+        group = list(grouped)
+        entry = group[0].entry
+        if entry_id not in parts:
+            movements += [Movement(entry, p.account.kind, p.amount, entry.kind) for p in group]
+            continue
+        # The incentive posting (absent when the cashback equals the part spent) as two lines.
+        spent, cashback = parts[entry_id]
+        incentive = Account.Kind.WALLET_INCENTIVE
+        if spent:
+            movements.append(Movement(entry, incentive, -spent, Entry.Kind.PAYMENT))
+        movements.append(Movement(entry, incentive, cashback, Entry.Kind.CASHBACK))
+        movements += [
+            Movement(entry, p.account.kind, p.amount, entry.kind)
+            for p in group
+            if p.account.kind != incentive
+        ]
+    return movements[:limit]
 
 
 def charges_of_user(*, user, limit: int = 20) -> QuerySet[Charge]:

@@ -46,13 +46,18 @@ def ledger_figures(start: dt.date, end: dt.date) -> dict[str, int]:
         return Q(entry__kind=kind) | Q(entry__kind="reversal", entry__reverses__kind=kind)
 
     wallet = Q(account__kind__in=["wallet_principal", "wallet_incentive"])
+    budget = Q(account__kind="incentive_budget")
     budget_all = Posting.objects.filter(account__kind="incentive_budget", business_date__lte=end)
     funding = Q(entry__kind__in=["funding", "adjustment"])
     pledges = Pledge.objects.filter(entry__isnull=False, business_date__range=(start, end))
     return {
         "charges": _sum(p.filter(account__kind="wallet_principal", entry__kind="charge")),
-        "wallet_payments": -_sum(p.filter(wallet & of_kind("payment"))),
-        "cashback": -_sum(p.filter(Q(account__kind="incentive_budget") & of_kind("cashback"))),
+        # What left the wallets in payments. A payment's entry also credits its cashback to the
+        # incentive balance (vouchers migration 0004), out of the budget: the amount paid is
+        # minus the wallet's and the budget's postings together.
+        "wallet_payments": -_sum(p.filter((wallet | budget) & of_kind("payment"))),
+        # Cashback leaves the budget in the payment's entry (in entries of its own before).
+        "cashback": -_sum(p.filter(budget & (of_kind("cashback") | of_kind("payment")))),
         "released": _sum(p.filter(account__kind="shop_payable").exclude(entry__kind="settlement")),
         "redeemed": int(
             Redemption.objects.filter(business_date__range=(start, end)).aggregate(t=Sum("amount"))[

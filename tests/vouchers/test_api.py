@@ -277,3 +277,26 @@ def test_counter_payment_is_three_statements(device_api, citizen, budget):
         "SELECT * FROM payment_code_find",
         "SELECT wallet_pay",
     ]
+
+
+def test_history_shows_the_incentive_part_and_the_cashback_of_a_payment(
+    citizen_api, citizen, shop, budget
+):
+    """One posting on the incentive balance per payment (spent part and cashback netted in the
+    ledger); the history lists them as the two movements they are."""
+    from tests.vouchers.conftest import pay
+
+    budget(1_000_000)
+    charge(citizen, 100_000)
+    pay(citizen, shop, 50_000)  # principal 50,000, incentive 5,000
+    body = pay(citizen, shop, 1_001)  # incentive 91, principal 910, cashback 100
+    history = citizen_api.get("/api/v1/wallet/history").json()
+    latest = [(h["kind"], h["account"], h["amount"]) for h in history[:3]]
+    assert latest == [
+        ("payment", "wallet_incentive", -91),
+        ("cashback", "wallet_incentive", 100),
+        ("payment", "wallet_principal", -910),
+    ]
+    assert {h["entry_id"] for h in history[:3]} == {
+        Payment.objects.get(pk=body["payment_id"]).entry_id
+    }

@@ -55,6 +55,67 @@ def test_principal_and_incentive_are_spent_in_proportion(citizen, shop, budget):
     assert (body["from_principal"], body["from_incentive"]) == (7, 0)
 
 
+def _postings_by_account_kind(entry_id) -> dict[str, int]:
+    from ledger.models import Posting
+
+    postings = Posting.objects.filter(entry_id=entry_id).select_related("account")
+    return {p.account.kind: p.amount for p in postings}
+
+
+def test_a_payment_and_its_cashback_are_one_entry(citizen, shop, budget):
+    """The cashback's legs are in the payment's own entry, one posting per account: the
+    incentive account's is the cashback less the incentive part spent."""
+    from ledger.models import Entry
+
+    budget(1_000_000)
+    charge(citizen, 100_000)
+    pay(citizen, shop, 50_000)  # principal 50,000, incentive 5,000 (the cashback)
+    entries_before = Entry.objects.count()
+    body = pay(citizen, shop, 1_001)  # incentive part 91, principal 910, cashback 100
+    assert Entry.objects.count() == entries_before + 1
+    payment = Payment.objects.get(pk=body["payment_id"])
+    assert payment.cashback_entry is None
+    assert payment.entry.kind == Entry.Kind.PAYMENT
+    assert _postings_by_account_kind(payment.entry_id) == {
+        "shop_payable": 1_001,
+        "wallet_principal": -910,
+        "wallet_incentive": 100 - 91,
+        "incentive_budget": -100,
+    }
+    assert balances(citizen) == (49_090, 5_009)
+    assert ledger_check().ok
+
+
+def test_a_cashback_equal_to_the_incentive_part_leaves_no_incentive_posting(citizen, shop, budget):
+    """The history still shows the part spent and the cashback, from the payment row."""
+    from vouchers.selectors import wallet_history
+
+    budget(1_000_000)
+    charge(citizen, 100_000)
+    pay(citizen, shop, 100_000)  # principal 0, incentive 10,000 (the cashback)
+    charge(citizen, 90_000)
+    body = pay(citizen, shop, 1_000)  # 1,000 x 10,000 / 100,000 = 100 incentive; cashback 100
+    assert (body["from_principal"], body["from_incentive"], body["cashback"]) == (900, 100, 100)
+    payment = Payment.objects.get(pk=body["payment_id"])
+    assert _postings_by_account_kind(payment.entry_id) == {
+        "shop_payable": 1_000,
+        "wallet_principal": -900,
+        "incentive_budget": -100,
+    }
+    assert balances(citizen) == (89_100, 10_000)
+    latest = [
+        (m.kind, m.account_kind, m.amount)
+        for m in wallet_history(user=citizen)
+        if m.entry.pk == payment.entry_id
+    ]
+    assert latest == [
+        ("payment", "wallet_incentive", -100),
+        ("cashback", "wallet_incentive", 100),
+        ("payment", "wallet_principal", -900),
+    ]
+    assert ledger_check().ok
+
+
 def test_cashback_cap_is_hit_mid_payment(citizen, shop, budget):
     budget(10_000_000)
     charge(citizen, 500_000)

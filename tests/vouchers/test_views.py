@@ -84,3 +84,47 @@ def test_someone_elses_payment_receipt_is_404(client_for, citizen, budget):
 
     payment_id = pay(citizen, ShopFactory(), 1_000)["payment_id"]
     assert client_for(CitizenFactory()).get(f"/wallet/payments/{payment_id}/").status_code == 404
+
+
+def _body_rows(html: str) -> list[list[str]]:
+    """The text of the cells of each row that has ``<td>`` cells."""
+    from html.parser import HTMLParser
+
+    class Rows(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.row, self.cell = [], None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.row = []
+            elif tag == "td" and self.row is not None:
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag == "td" and self.cell is not None:
+                self.row.append(" ".join("".join(self.cell).split()))
+                self.cell = None
+            elif tag == "tr" and self.row:
+                self.rows.append(self.row)
+                self.row = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Rows()
+    parser.feed(html)
+    return parser.rows
+
+
+def test_history_page_lists_the_cashback_of_a_payment(client_for, citizen, shop, budget):
+    from tests.vouchers.conftest import pay
+
+    budget(1_000_000)
+    charge(citizen, 100_000)
+    pay(citizen, shop, 50_000)  # principal 50,000; the cashback 5,000 is the incentive
+    pay(citizen, shop, 1_001)  # incentive 91, principal 910, cashback 100
+    rows = _body_rows(client_for(citizen).get("/wallet/history/").content.decode())
+    assert [row[3] for row in rows[:3]] == ["-91원", "+100원", "-910원"], rows[:3]
+    assert rows[1][1].startswith("캐시백"), rows[1]
