@@ -276,6 +276,8 @@ class Payment(models.Model):
     business_date = models.DateField()
     created_at = models.DateTimeField(db_default=Now())
     entry = models.ForeignKey("ledger.Entry", on_delete=models.PROTECT, related_name="+")
+    # The cashback's own entry, for payments made before vouchers migration 0004; since then the
+    # cashback's postings are in ``entry`` and this stays empty.
     cashback_entry = models.ForeignKey(
         "ledger.Entry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
