@@ -15,6 +15,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -877,11 +878,8 @@ def _call_alone(sql: str, params: list):
     """One statement as one transaction: in the caller's transaction as a savepoint, else in
     autocommit, where PostgreSQL runs the statement as its own transaction (its deferred checks
     fire at its end) and the BEGIN and COMMIT round trips of ``atomic()`` are saved."""
-    if connection.in_atomic_block:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()[0]
-    with connection.cursor() as cursor:
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]
 

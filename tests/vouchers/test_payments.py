@@ -6,13 +6,14 @@ import pytest
 import time_machine
 
 from ledger.exceptions import InsufficientBalanceError
-from ledger.models import Account
+from ledger.models import Account, Entry, Posting
 from ledger.selectors import ledger_check
 from merchants.exceptions import ShopNotApprovedError
 from tests.accounts.factories import CitizenFactory
 from tests.merchants.factories import ShopFactory
 from tests.vouchers.conftest import balances, charge, pay
 from vouchers.models import MonthlyUsage, Payment, Wallet
+from vouchers.selectors import wallet_history
 from vouchers.services import budget_fund, policy_override_add, policy_set
 
 pytestmark = pytest.mark.usefixtures("jeonju_policy")
@@ -56,8 +57,6 @@ def test_principal_and_incentive_are_spent_in_proportion(citizen, shop, budget):
 
 
 def _postings_by_account_kind(entry_id) -> dict[str, int]:
-    from ledger.models import Posting
-
     postings = Posting.objects.filter(entry_id=entry_id).select_related("account")
     return {p.account.kind: p.amount for p in postings}
 
@@ -65,8 +64,6 @@ def _postings_by_account_kind(entry_id) -> dict[str, int]:
 def test_a_payment_and_its_cashback_are_one_entry(citizen, shop, budget):
     """The cashback's legs are in the payment's own entry, one posting per account: the
     incentive account's is the cashback less the incentive part spent."""
-    from ledger.models import Entry
-
     budget(1_000_000)
     charge(citizen, 100_000)
     pay(citizen, shop, 50_000)  # principal 50,000, incentive 5,000 (the cashback)
@@ -88,8 +85,6 @@ def test_a_payment_and_its_cashback_are_one_entry(citizen, shop, budget):
 
 def test_a_cashback_equal_to_the_incentive_part_leaves_no_incentive_posting(citizen, shop, budget):
     """The history still shows the part spent and the cashback, from the payment row."""
-    from vouchers.selectors import wallet_history
-
     budget(1_000_000)
     charge(citizen, 100_000)
     pay(citizen, shop, 100_000)  # principal 0, incentive 10,000 (the cashback)
