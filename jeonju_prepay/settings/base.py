@@ -199,6 +199,12 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- allauth: email login, Kakao and Naver wired but off until keys are configured -----------------
 
+# Behind a reverse proxy that overwrites this header with the client's address (deploy/nginx.conf
+# sets X-Real-IP), the per-address limits (code look-ups, API tokens, allauth's sign-in failures)
+# count clients rather than the proxy. Unset, only the socket's address counts: a header the
+# client wrote itself must not choose its own address.
+TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default=None)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

@@ -23,7 +23,3 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.Ema
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 BENCH_ENDPOINTS = False
-
-# Behind a reverse proxy that overwrites this header with the client's address, allauth counts
-# sign-in failures per client rather than per proxy. Leave unset unless the proxy does so.
-ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default=None)

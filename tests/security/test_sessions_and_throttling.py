@@ -148,12 +148,14 @@ def test_sign_in_answers_429_beyond_thirty_posts_a_minute(city):
 # --- API token --------------------------------------------------------------------------------
 
 
-def _token(client, email, password, ip="10.0.0.1"):
+def _token(client, email, password, ip="10.0.0.1", headers=None):
+    """``ip`` is the socket's address (REMOTE_ADDR)."""
     return client.post(
         "/api/v1/auth/token",
         data=json.dumps({"email": email, "password": password}),
         content_type="application/json",
-        headers={"X-Real-IP": ip},
+        headers=headers or {},
+        REMOTE_ADDR=ip,
     )
 
 
@@ -181,6 +183,33 @@ def test_the_token_endpoint_locks_an_address_after_ten_failures(city):
     response = _token(client, user.email, PASSWORD)
     assert response.status_code == 429
     assert _token(client, user.email, PASSWORD, ip="10.9.9.9").status_code == 200
+
+
+def test_a_forged_x_real_ip_does_not_reset_the_address_limit(city):
+    """No proxy is trusted (TRUSTED_CLIENT_IP_HEADER unset): the header is the client's own
+    writing and the socket's address is what counts."""
+    client = _client(city)
+    for n in range(TOKEN_FAILURES_PER_IP.max_hits):
+        response = _token(client, f"y{n}@example.kr", "wrong", headers={"X-Real-IP": f"10.3.0.{n}"})
+        assert response.status_code == 400
+    user = CitizenFactory()
+    response = _token(client, user.email, PASSWORD, headers={"X-Real-IP": "10.3.1.1"})
+    assert response.status_code == 429
+
+
+def test_behind_the_proxy_the_address_it_reports_counts(city, settings):
+    """With TRUSTED_CLIENT_IP_HEADER set (deploy/nginx.conf overwrites X-Real-IP), every
+    request arrives from the proxy's address and the header tells the clients apart."""
+    settings.TRUSTED_CLIENT_IP_HEADER = "X-Real-IP"
+    client = _client(city)
+    for n in range(TOKEN_FAILURES_PER_IP.max_hits):
+        response = _token(client, f"z{n}@example.kr", "wrong", headers={"X-Real-IP": "10.4.0.1"})
+        assert response.status_code == 400
+    user = CitizenFactory()
+    locked = _token(client, user.email, PASSWORD, headers={"X-Real-IP": "10.4.0.1"})
+    assert locked.status_code == 429
+    other = _token(client, user.email, PASSWORD, headers={"X-Real-IP": "10.4.0.2"})
+    assert other.status_code == 200
 
 
 # --- PIN ---------------------------------------------------------------------------------------
