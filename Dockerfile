@@ -20,4 +20,5 @@ RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost DATABASE_URL=postgres://build@
     && chown -R app /app
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "jeonju_prepay.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "4"]
+# gunicorn.conf.py: sync workers, (2 x cores) + 1 (WEB_CONCURRENCY), behind a buffering proxy.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

@@ -1,7 +1,8 @@
 """Counter payments (and prepaid redemptions) per second through the full HTTP stack.
 
-Starts gunicorn on the bench city, then runs CLIENTS concurrent HTTP clients (keep-alive) that
-each post OPS requests. Three runs, each against the same server:
+Starts gunicorn on the bench city, then runs CLIENTS concurrent HTTP clients (threads, one
+requests session each; sync workers close the connection after each response, so every request
+connects anew) that each post OPS requests. Three runs, each against the same server:
 
   floor        POST /bench/floor: a minimal Django view that locks one row, updates a balance
                and inserts one row (tenancy middleware included, nothing else)
@@ -17,7 +18,10 @@ Runs --rounds rounds (floor, payments, redemptions, back to back) and reports th
 the rounds' ratios: on a shared 2-core machine one run's figures vary by 15% either way.
 
     python bench/counter_bench.py [--fresh] [--clients 16] [--ops 150] [--rounds 3]
-                                  [--workers 4] [--threads 4]
+                                  [--workers N] [--threads N]
+
+gunicorn runs with the project's gunicorn.conf.py, as the Dockerfile does (sync workers,
+(2 x cores) + 1); --workers and --threads override it (threads > 1 means gthread workers).
 """
 
 from __future__ import annotations
@@ -182,7 +186,18 @@ def issue_codes(users) -> list[str]:
     return [payment_code_issue(user=u).number for u in users]
 
 
-def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+def server_shape(workers: int | None, threads: int | None) -> str:
+    """What gunicorn will run: gunicorn.conf.py's workers unless overridden."""
+    import runpy
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    workers = workers or conf["workers"]
+    threads = threads or conf.get("threads", 1)
+    kind = "gthread" if threads > 1 else conf["worker_class"]
+    return f"{workers} {kind} workers" + (f" x {threads} threads" if threads > 1 else "")
+
+
+def start_server(port: int, workers: int | None, threads: int | None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": os.environ.get(
@@ -196,13 +211,12 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
-            "jeonju_prepay.wsgi:application",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
+            *(["--workers", str(workers)] if workers else []),
+            *(["--threads", str(threads)] if threads else []),
             "--log-level",
             "warning",
         ],
@@ -281,8 +295,8 @@ def main() -> None:
         help="drop the bench city first: its tables grow with every run, and payments slow down"
         " as they do (docs/benchmarks.md)",
     )
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's")
+    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's (1)")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
@@ -295,7 +309,7 @@ def main() -> None:
     every = total * args.rounds
     print(
         f"counter bench: {args.clients} clients x {args.ops} requests x {args.rounds} rounds,"
-        f" gunicorn {args.workers}x{args.threads}"
+        f" gunicorn {server_shape(args.workers, args.threads)}"
     )
     city, users, tokens, shops = prepare(2 * every, args.clients)
     pay_users, redeem_users = users[:every], users[every:]

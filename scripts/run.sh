@@ -41,8 +41,8 @@ cat <<MSG
 
 MSG
 
-.venv/bin/gunicorn jeonju_prepay.wsgi:application \
-  --bind "0.0.0.0:${PORT}" --workers "${WEB_WORKERS:-2}" --threads 4 \
+# gunicorn.conf.py: sync workers, (2 x cores) + 1 of them unless WEB_CONCURRENCY says otherwise.
+.venv/bin/gunicorn --config gunicorn.conf.py --bind "0.0.0.0:${PORT}" \
   --access-logfile - --log-level warning &
 pids+=($!)
 wait "${pids[-1]}"

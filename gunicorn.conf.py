@@ -1,0 +1,28 @@
+"""How gunicorn serves the app: read by every gunicorn started from the project's directory
+(the Dockerfile, docker-compose, `make run`, bench/counter_bench.py); options given on the
+command line win.
+
+Sync workers, (2 x cores) + 1 of them, as gunicorn's documentation advises for an application
+whose requests are short and spend their time in Python and PostgreSQL. A counter payment is
+such a request. Threads inside a worker share one GIL, and a keep-alive connection stays with
+the worker that accepted it, so with 4 workers x 4 threads a payment's wait depended on which
+worker its counter happened to be on. Sync workers take the next connection off one queue when
+they are free. Measured with bench/counter_bench.py (docs/benchmarks.md): the same throughput
+and half the p99 latency (payments 90 ms against 175 ms at 16 clients on 2 cores).
+
+A sync worker is busy for as long as its client takes to send the request and read the
+response, so it must sit behind a buffering proxy (docker-compose's nginx). The proxy keeps
+the browsers' connections alive; gunicorn does not.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "jeonju_prepay.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1)
+# A request that runs longer than this is killed and its worker replaced; PostgreSQL rolls back
+# the transaction it had open.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
