@@ -29,6 +29,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Rent reductions"), "rentals:home", (Role.LANDLORD, Role.MERCHANT_OWNER)),
     NavItem(_("Dashboard"), "dashboard:home", (Role.CITY_STAFF,)),
     NavItem(_("Shop reviews"), "merchants:review-list", (Role.CITY_STAFF,)),
+    NavItem(_("Wallet policy"), "vouchers:policy", (Role.CITY_STAFF,)),
     NavItem(_("Good rental"), "rentals:staff-list", (Role.CITY_STAFF,)),
 ]
 

@@ -71,6 +71,9 @@ def seed(ctx) -> None:
         amount=5_000_000_000 if ctx.is_main_city else 500_000_000,
         idempotency_key=f"demo-{today.year}",
     )
+    ctx.notes.append(
+        "Wallet policy: staff@demo.kr adds versions, dated overrides and budget at /wallet/policy/."
+    )
     citizens = [ctx.users[e] for e in ctx.users if e.startswith("citizen")]
     citizens.append(ctx.users["owner@demo.kr"])
     shops = list(Shop.objects.filter(status=Shop.Status.APPROVED).order_by("id"))

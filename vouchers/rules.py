@@ -13,6 +13,10 @@ from django.db.models import Q
 from .exceptions import PolicyMissingError
 from .models import CapDecision, Policy, PolicyOverride
 
+# No rate passes half of the amount: not a policy's own (the database refuses it), and not a
+# rate with a citizen group's bonus on top, or an override's with the policy's bonus.
+RATE_MAX_BP = 5000
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -35,6 +39,7 @@ class Rules:
     cap_decision_id: int | None = None
 
     def _capped(self, rate: int) -> int:
+        rate = min(rate, RATE_MAX_BP)
         return rate if self.cap_rate_bp is None else min(rate, self.cap_rate_bp)
 
     def cashback_rate(self, *, sales_bracket: str, citizen_group: str) -> int:

@@ -13,7 +13,15 @@ from ledger.selectors import citizen_balances
 from ledger.services import business_date_today
 
 from .exceptions import PolicyMissingError
-from .models import Charge, MonthlyUsage, Payment, Wallet
+from .models import (
+    Charge,
+    IncentiveBudget,
+    MonthlyUsage,
+    Payment,
+    Policy,
+    PolicyOverride,
+    Wallet,
+)
 from .rules import Rules, rules_on
 
 
@@ -177,4 +185,49 @@ def shop_recent_payments(*, shop, limit: int = 10) -> QuerySet[Payment]:
         Payment.objects.filter(shop=shop, business_date=business_date_today())
         .select_related("user")
         .order_by("-created_at")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class PolicyOverview:
+    """What the staff's wallet-policy page shows."""
+
+    today: date
+    rules: Rules | None  # in force today (None: no policy yet)
+    current: Policy | None  # the latest version effective by today
+    versions: list[Policy]  # every version, the latest first, future ones included
+    overrides: list[PolicyOverride]
+    budgets: list[IncentiveBudget]
+    budget_funded: int
+    budget_remaining: int
+
+
+def policy_overview(*, today: date | None = None) -> PolicyOverview:
+    from .caps import budget_remaining
+
+    today = today or business_date_today()
+    try:
+        rules = rules_on(today)
+    except PolicyMissingError:
+        rules = None
+    versions = list(
+        Policy.objects.select_related("created_by").order_by("-effective_from", "-id")[:100]
+    )
+    current = next((p for p in versions if p.effective_from <= today), None)
+    budgets = list(
+        IncentiveBudget.objects.select_related("created_by").order_by("-starts_on", "-id")
+    )
+    return PolicyOverview(
+        today=today,
+        rules=rules,
+        current=current,
+        versions=versions,
+        overrides=list(
+            PolicyOverride.objects.select_related("created_by", "withdrawn_by").order_by(
+                "-starts_on", "-id"
+            )[:100]
+        ),
+        budgets=budgets,
+        budget_funded=sum(b.amount for b in budgets),
+        budget_remaining=budget_remaining(),
     )

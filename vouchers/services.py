@@ -53,7 +53,7 @@ from merchants.exceptions import (
     PaymentCodeUsedError,
     ShopNotApprovedError,
 )
-from merchants.models import Device, Shop
+from merchants.models import Device, SalesBracket, Shop
 from merchants.services import ResolvedCode, payment_code_resolve
 
 from .exceptions import (
@@ -73,6 +73,7 @@ from .exceptions import (
 )
 from .models import (
     Charge,
+    CitizenGroup,
     IncentiveBudget,
     MonthlyUsage,
     Payment,
@@ -83,7 +84,7 @@ from .models import (
     Wallet,
 )
 from .providers import CallbackEvent, get_provider
-from .rules import Rules, rules_cache_clear, rules_on
+from .rules import RATE_MAX_BP, Rules, rules_cache_clear, rules_on
 
 logger = logging.getLogger(__name__)
 
@@ -206,13 +207,57 @@ def _require_policy_perm(by: User | None) -> None:
         raise WalletError(_("Only city staff change the wallet policy."), code="forbidden")
 
 
+def _rate_check(value, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= RATE_MAX_BP:
+        raise WalletError(_("Rates are between 0 and 5000 basis points (50%)."))
+
+
+def _amount_check(value, *, minimum: int, allow_none: bool) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= 10**13:
+        raise WalletError(_("Limits and caps are whole won, from %(min)s.") % {"min": minimum})
+
+
+def _policy_check(fields: dict) -> None:
+    """What a policy may say, before it is saved (the database checks the two base rates too)."""
+    _rate_check(fields.get("charge_incentive_bp", 0))
+    _rate_check(fields.get("cashback_bp", 0))
+    _amount_check(fields.get("monthly_charge_limit"), minimum=1, allow_none=False)
+    _amount_check(fields.get("monthly_cashback_cap"), minimum=0, allow_none=False)
+    for name in ("annual_charge_limit", "holding_limit"):
+        _amount_check(fields.get(name), minimum=1, allow_none=True)
+    _amount_check(fields.get("monthly_incentive_cap"), minimum=0, allow_none=True)
+    tables = (
+        ("shop_class_cashback_bp", SalesBracket.values),
+        ("citizen_group_bonus_bp", CitizenGroup.values),
+    )
+    for name, keys in tables:
+        table = fields.get(name) or {}
+        if not isinstance(table, dict) or not set(table) <= set(keys):
+            raise WalletError(_("Rates by shop class or citizen group name an unknown class."))
+        for value in table.values():
+            _rate_check(value)
+    classes = fields.get("shop_class_cashback_bp") or {}
+    bonus = max((fields.get("citizen_group_bonus_bp") or {}).values(), default=0)
+    highest = max(
+        [fields.get("cashback_bp", 0), fields.get("charge_incentive_bp", 0), *classes.values()]
+    )
+    if highest + bonus > RATE_MAX_BP:
+        raise WalletError(
+            _("With the largest citizen-group bonus a rate would pass 5000 basis points (50%).")
+        )
+
+
 @transaction.atomic
 def policy_set(*, by: User | None, effective_from: date, **fields) -> Policy:
-    """A new version of the city's wallet rules from ``effective_from`` (rows are never edited)."""
+    """A new version of the city's wallet rules from ``effective_from`` (rows are never edited).
+    Raises ``WalletError`` for a rate outside 0-5000 basis points (also with the largest group
+    bonus on top), a class or group that does not exist, or a limit that is not whole won."""
     _require_policy_perm(by)
-    for name in ("charge_incentive_bp", "cashback_bp"):
-        if not 0 <= int(fields.get(name, 0)) <= 5000:
-            raise WalletError(_("Rates are between 0 and 5000 basis points (50%)."))
+    _policy_check(fields)
     policy = Policy.objects.create(effective_from=effective_from, created_by=by, **fields)
     rules_cache_clear()
     transaction.on_commit(rules_cache_clear)
@@ -226,6 +271,13 @@ def policy_override_add(
     _require_policy_perm(by)
     if ends_on < starts_on:
         raise WalletError(_("The override ends before it starts."))
+    changes = {name: value for name, value in fields.items() if name != "note"}
+    if not any(value is not None for value in changes.values()):
+        raise WalletError(_("An override changes at least one rule."))
+    for name in ("charge_incentive_bp", "cashback_bp"):
+        _rate_check(changes.get(name), allow_none=True)
+    _amount_check(changes.get("monthly_charge_limit"), minimum=1, allow_none=True)
+    _amount_check(changes.get("monthly_cashback_cap"), minimum=0, allow_none=True)
     override = PolicyOverride.objects.create(
         starts_on=starts_on, ends_on=ends_on, created_by=by, **fields
     )
@@ -236,7 +288,19 @@ def policy_override_add(
 
 @transaction.atomic
 def policy_override_withdraw(*, by: User, override: PolicyOverride) -> PolicyOverride:
+    """Withdraw an override that has not begun. One that has begun decided the rules of its past
+    days, and withdrawing it would rewrite them (withdrawal covers the whole range)."""
     _require_policy_perm(by)
+    override = PolicyOverride.objects.select_for_update().get(pk=override.pk)
+    if override.withdrawn_at is not None:
+        raise WalletError(_("That override does not exist or was already withdrawn."))
+    if override.starts_on <= business_date_today():
+        raise WalletError(
+            _(
+                "An override that has begun stays on record. To change the rules from today on,"
+                " add an override from today, or a new version."
+            )
+        )
     override.withdrawn_at = timezone.now()
     override.withdrawn_by = by
     override.save(update_fields=["withdrawn_at", "withdrawn_by"])

@@ -16,4 +16,12 @@ urlpatterns = [
     path("payments/<int:payment_id>/", views.payment_done, name="payment-done"),
     path("pin/", views.pin, name="pin"),
     path("refund/", views.refund, name="refund"),
+    path("policy/", views.policy, name="policy"),
+    path("policy/overrides/", views.policy_override, name="policy-override"),
+    path(
+        "policy/overrides/withdraw/",
+        views.policy_override_withdraw,
+        name="policy-override-withdraw",
+    ),
+    path("policy/budgets/", views.policy_budget, name="policy-budget"),
 ]

@@ -1,5 +1,6 @@
 """The citizen's wallet pages: balance and limits, charge, payment code, pay a shop by its QR,
-history, PIN, refund; and the return page from the payment provider."""
+history, PIN, refund; the return page from the payment provider; and the city staff's page for
+the wallet policy, its dated overrides and the incentive budget."""
 
 from __future__ import annotations
 
@@ -11,13 +12,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jeonju_prepay.exceptions import ApplicationError
-from ledger.services import Idem
-from merchants.models import Shop
+from ledger.services import Idem, business_date_today
+from merchants.models import SalesBracket, Shop
 from merchants.services import payment_code_issue
 
 from . import selectors, services
-from .forms import ChargeForm, PayForm, PinForm, RefundForm
-from .models import Payment
+from .forms import (
+    BudgetFundForm,
+    ChargeForm,
+    OverrideWithdrawForm,
+    PayForm,
+    PinForm,
+    PolicyForm,
+    PolicyOverrideForm,
+    RefundForm,
+)
+from .models import CitizenGroup, Payment, PolicyOverride
 
 wallet_required = permission_required("vouchers.use_wallet", raise_exception=True)
 
@@ -193,3 +203,130 @@ def refund(request):
                 % {"amount": f"{result.body['principal_refunded']:,}"},
             )
     return redirect("vouchers:wallet")
+
+
+# --- The city's wallet policy (city staff) -------------------------------------------------------
+
+policy_required = permission_required("vouchers.change_policy", raise_exception=True)
+
+
+def _policy_page(request, *, status: int = 200, **forms):
+    """The policy page, with any form given in ``forms`` (bound, showing its errors) in place of
+    a fresh one."""
+    overview = selectors.policy_overview()
+    today = overview.today
+    rules = overview.rules
+    brackets, groups = dict(SalesBracket.choices), dict(CitizenGroup.choices)
+    context = {
+        "overview": overview,
+        "shop_classes": [
+            (brackets.get(key, key), rate)
+            for key, rate in (rules.shop_class_cashback_bp.items() if rules else ())
+        ],
+        "group_bonuses": [
+            (groups.get(key, key), bonus)
+            for key, bonus in (rules.citizen_group_bonus_bp.items() if rules else ())
+            if bonus
+        ],
+        "policy_form": forms.get("policy_form")
+        or PolicyForm(initial=PolicyForm.initial_from(overview.current, today), today=today),
+        "override_form": forms.get("override_form") or PolicyOverrideForm(today=today),
+        "budget_form": forms.get("budget_form")
+        or BudgetFundForm(
+            initial={
+                "starts_on": today.replace(month=1, day=1),
+                "ends_on": today.replace(month=12, day=31),
+            }
+        ),
+    }
+    return render(request, "vouchers/policy.html", context, status=status)
+
+
+@login_required
+@policy_required
+def policy(request):
+    """The rules in force, every version with who made it, overrides and budgets; a new version
+    (POST)."""
+    if request.method != "POST":
+        return _policy_page(request)
+    form = PolicyForm(request.POST, today=business_date_today())
+    if form.is_valid():
+        try:
+            version = services.policy_set(by=request.user, **form.policy_fields())
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("The new rules take effect on %(day)s.")
+                % {"day": version.effective_from.isoformat()},
+            )
+            return redirect("vouchers:policy")
+    return _policy_page(request, status=400, policy_form=form)
+
+
+@login_required
+@policy_required
+def policy_override(request):
+    if request.method != "POST":
+        return redirect("vouchers:policy")
+    form = PolicyOverrideForm(request.POST, today=business_date_today())
+    if form.is_valid():
+        try:
+            services.policy_override_add(by=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Override added."))
+            return redirect("vouchers:policy")
+    return _policy_page(request, status=400, override_form=form)
+
+
+@login_required
+@policy_required
+def policy_override_withdraw(request):
+    if request.method != "POST":
+        return redirect("vouchers:policy")
+    form = OverrideWithdrawForm(request.POST)
+    override = None
+    if form.is_valid():
+        override = PolicyOverride.objects.filter(pk=form.cleaned_data["override"]).first()
+    if override is None:
+        messages.error(request, _("That override does not exist or was already withdrawn."))
+        return redirect("vouchers:policy")
+    try:
+        services.policy_override_withdraw(by=request.user, override=override)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Override withdrawn."))
+    return redirect("vouchers:policy")
+
+
+@login_required
+@policy_required
+def policy_budget(request):
+    if request.method != "POST":
+        return redirect("vouchers:policy")
+    form = BudgetFundForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            budget = services.budget_fund(
+                by=request.user,
+                name=data["name"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                amount=data["amount"],
+                idempotency_key=f"staff{request.user.pk}:{data['idempotency_key']}",
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(amount)s won added to the incentive budget.")
+                % {"amount": f"{budget.amount:,}"},
+            )
+            return redirect("vouchers:policy")
+    return _policy_page(request, status=400, budget_form=form)

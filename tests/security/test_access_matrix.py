@@ -220,6 +220,10 @@ CITY_TABLE: dict[str, Row] = {
     "vouchers:payment-done": citizen_a_only(lambda w: {"payment_id": w.payment_a.pk}),
     "vouchers:pin": citizens(),
     "vouchers:refund": citizens(),
+    "vouchers:policy": staff_only(),
+    "vouchers:policy-override": staff_only(),
+    "vouchers:policy-override-withdraw": staff_only(),
+    "vouchers:policy-budget": staff_only(),
     # The sandbox payment gateway stands in for a card company's pages (development and tests
     # only; SANDBOX_PG_ENABLED is off in production): whoever holds the order id may pay it, as
     # at a real gateway, and scripts approve without signing in.
