@@ -165,6 +165,7 @@ class PolicyOverrideForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, today: date, **kwargs):
+        kwargs.setdefault("auto_id", "id_override_%s")  # on one page with PolicyForm
         super().__init__(*args, **kwargs)
         self.today = today
 
@@ -197,6 +198,10 @@ class BudgetFundForm(IdempotentForm):
     starts_on = forms.DateField(label=_("Period start"), widget=DATE)
     ends_on = forms.DateField(label=_("Period end"), widget=DATE)
     amount = AmountField(label=_("Amount (won)"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_budget_%s")  # on one page with PolicyForm
+        super().__init__(*args, **kwargs)
 
 
 class CitizenGroupForm(forms.Form):

@@ -5,6 +5,7 @@ and every refusal is a message that saves nothing and moves no money."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -45,6 +46,8 @@ def test_the_page_shows_the_rules_in_force_and_who_made_each_version(
     for figure in ("10%", "500,000원", "50,000원", "7,000,000원"):  # 7,000,000: funded, and left
         assert figure in page
     assert str(staff) in page
+    ids = re.findall(r'\bid="([^"]+)"', page)  # three forms on one page, each label its own field
+    assert len(ids) == len(set(ids))
 
 
 def test_a_new_version_takes_effect_today_with_its_rates_by_class_and_group(
