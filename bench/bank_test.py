@@ -361,7 +361,7 @@ def check_settlement(day: str) -> list[str]:
 
 
 class Server:
-    def __init__(self, database_url: str, port: int, workers: int):
+    def __init__(self, database_url: str, port: int, workers: int | None):
         self.port = port
         env = {
             **os.environ,
@@ -376,13 +376,11 @@ class Server:
         self.proc = subprocess.Popen(
             [
                 str(ROOT / ".venv/bin/gunicorn"),
-                "jeonju_prepay.wsgi:application",
+                "--config",  # the shipped shape: sync workers, (2 x cores) + 1
+                str(ROOT / "gunicorn.conf.py"),
                 "--bind",
                 f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                "4",
+                *(["--workers", str(workers)] if workers else []),
                 "--timeout",
                 "60",
                 "--log-level",
@@ -768,7 +766,7 @@ def main() -> None:
     )
     parser.add_argument("--pg-every", type=int, default=120)
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's")
     parser.add_argument(
         "--keep-pg", action="store_true", help="leave the test's PostgreSQL running at the end"
     )
