@@ -191,6 +191,24 @@ def test_funding_the_budget_moves_exactly_the_amount_once_per_form(staff_client,
     assert ledger_check().ok
 
 
+def test_the_same_form_sent_again_with_another_amount_moves_nothing_more(
+    staff_client, jeonju_policy
+):
+    form = {
+        "name": "추경",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-12-31",
+        "amount": "1000000",
+        "idempotency_key": "form-3",
+    }
+    before = budget_remaining()
+    assert staff_client.post("/wallet/policy/budgets/", form).status_code == 302
+    response = staff_client.post("/wallet/policy/budgets/", {**form, "amount": "9000000"})
+    assert response.status_code == 400
+    assert budget_remaining() == before + 1_000_000
+    assert IncentiveBudget.objects.filter(name="추경").count() == 1
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
