@@ -80,7 +80,8 @@ class Policy(models.Model):
         default=BudgetMode.PRORATE,
     )
     # Cashback by the shop's annual-sales bracket, e.g. {"over_3b": 0, "under_300m": 1200};
-    # a bracket not listed gets cashback_bp.
+    # a bracket not listed gets cashback_bp. An override of the cashback moves a listed bracket
+    # by as much, except one at 0 (Rules.cashback_rate).
     shop_class_cashback_bp = models.JSONField(default=dict, blank=True)
     # Extra basis points by citizen group, on both cashback and charging incentive.
     citizen_group_bonus_bp = models.JSONField(default=dict, blank=True)

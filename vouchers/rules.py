@@ -37,16 +37,31 @@ class Rules:
     # The nightly incentive-cap decision in force (vouchers.caps): no rate above this.
     cap_rate_bp: int | None = None
     cap_decision_id: int | None = None
+    # The policy's own cashback, before any override (None: the same as cashback_bp).
+    policy_cashback_bp: int | None = None
 
     def _capped(self, rate: int) -> int:
         rate = min(rate, RATE_MAX_BP)
         return rate if self.cap_rate_bp is None else min(rate, self.cap_rate_bp)
 
     def cashback_rate(self, *, sales_bracket: str, citizen_group: str) -> int:
-        """Basis points of cashback at a shop of ``sales_bracket`` for ``citizen_group``."""
-        base = int(self.shop_class_cashback_bp.get(sales_bracket, self.cashback_bp))
+        """Basis points of cashback at a shop of ``sales_bracket`` for ``citizen_group``.
+
+        A shop class listed in the policy keeps its distance from the policy's cashback when an
+        override moves it: with 10% and 12% below 300 million, a 20% January gives small shops
+        22%, not 12% (fewer than everyone else). A class without cashback (0) stays without."""
+        listed = self.shop_class_cashback_bp.get(sales_bracket)
+        if listed is None:
+            base = self.cashback_bp
+        elif int(listed) == 0:
+            return 0  # a shop class without cashback gets none, whatever the group or override
+        else:
+            policy_base = (
+                self.cashback_bp if self.policy_cashback_bp is None else self.policy_cashback_bp
+            )
+            base = max(0, int(listed) + self.cashback_bp - policy_base)
         if base == 0:
-            return 0  # a shop class without cashback gets none, whatever the group
+            return 0
         return self._capped(base + int(self.citizen_group_bonus_bp.get(citizen_group, 0)))
 
     def incentive_rate(self, *, citizen_group: str) -> int:
@@ -121,4 +136,5 @@ def _rules_from_database(day: date) -> Rules:
         citizen_group_bonus_bp=dict(policy.citizen_group_bonus_bp or {}),
         cap_rate_bp=decision[1] if decision else None,
         cap_decision_id=decision[0] if decision else None,
+        policy_cashback_bp=policy.cashback_bp,
     )

@@ -180,6 +180,40 @@ def test_override_by_date_raises_cashback_in_january(staff, citizen, shop, budge
         assert pay(citizen, shop, 10_000)["cashback"] == 1_000
 
 
+def test_an_override_moves_the_shop_classes_with_it_and_no_cashback_stays_none(
+    staff, citizen, budget
+):
+    """10% with 12% below 300 million and none above 3 billion; 20% in January gives small
+    shops 22% (they keep their 2 points more), other shops 20%, the largest still nothing."""
+    budget(10_000_000)
+    policy_set(
+        by=staff,
+        effective_from=dt.date(2020, 6, 1),
+        cashback_bp=1000,
+        monthly_charge_limit=1_000_000,
+        monthly_cashback_cap=500_000,
+        shop_class_cashback_bp={"over_3b": 0, "under_300m": 1200},
+        citizen_group_bonus_bp={"low_income": 500},
+    )
+    policy_override_add(
+        by=staff, starts_on=dt.date(2021, 1, 1), ends_on=dt.date(2021, 2, 28), cashback_bp=2000
+    )
+    small = ShopFactory(sales_bracket="under_300m")
+    middle = ShopFactory(sales_bracket="under_1b")
+    big = ShopFactory(sales_bracket="over_3b")
+    with time_machine.travel(dt.datetime(2021, 1, 15, 12, tzinfo=dt.UTC)):
+        charge(citizen, 300_000)
+        assert pay(citizen, small, 10_001)["cashback"] == 2_200  # 2,200.22 rounded down
+        assert pay(citizen, middle, 10_000)["cashback"] == 2_000
+        assert pay(citizen, big, 10_000)["cashback"] == 0
+        Wallet.objects.filter(user=citizen).update(citizen_group="low_income")
+        assert pay(citizen, small, 10_000)["cashback"] == 2_700
+        assert pay(citizen, big, 10_000)["cashback"] == 0
+    with time_machine.travel(dt.datetime(2021, 3, 2, 12, tzinfo=dt.UTC)):
+        assert pay(citizen, small, 10_000)["cashback"] == 1_700
+        assert pay(citizen, middle, 10_000)["cashback"] == 1_500
+
+
 def test_payment_over_the_balance_is_refused_and_moves_nothing(citizen, shop, budget):
     budget(1_000)
     charge(citizen, 10_000)
