@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from ledger.exceptions import InsufficientBalanceError
 from ledger.models import Account
@@ -169,4 +170,36 @@ def test_a_payment_outside_a_transaction_is_one_statement_and_commits(live_city)
     # 10,000 x 1,000 / 41,000) and 1,000 cashback.
     assert balances(citizen) == (30_243, 1_757)
     assert Payment.objects.filter(user=citizen).count() == 2
+    assert ledger_check().ok
+
+
+def test_one_budget_form_sent_eight_times_at_once_funds_the_budget_once(live_city):
+    """A double-clicked (or retried) funding form from the staff page, the eight requests
+    racing on their own connections: one entry, one budget row, the amount exactly once."""
+    from django.test import Client
+
+    from vouchers.models import IncentiveBudget
+
+    staff = StaffFactory()
+    signed_in = Client(HTTP_HOST=live_city.host)
+    signed_in.force_login(staff)
+    connection.set_tenant(live_city)
+    form = {
+        "name": "동시 편성",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-12-31",
+        "amount": "2,500,000",
+        "idempotency_key": "double-click",
+    }
+
+    def submit(_i):
+        client = Client(HTTP_HOST=live_city.host)
+        client.cookies = signed_in.cookies
+        return client.post("/wallet/policy/budgets/", form).status_code
+
+    results = race(live_city, 8, submit)
+    connection.set_tenant(live_city)
+    assert results == [302] * 8, results
+    assert budget_left() == 2_500_000
+    assert IncentiveBudget.objects.filter(name="동시 편성").count() == 1
     assert ledger_check().ok
