@@ -87,7 +87,9 @@ def prepare(users_needed: int, clients: int):
             shop = Shop.objects.create(
                 owner=owner,
                 name=f"벤치 가게 {i}",
-                business_number=brn.with_check_digit(f"7{uuid.uuid4().int % 10**8:08d}"),
+                business_number=brn.with_check_digit(
+                    f"7{uuid.uuid4().int % 100:02d}81{uuid.uuid4().int % 9999 + 1:04d}"
+                ),
                 category="restaurant",
                 district="풍남동",
                 address="-",

@@ -156,14 +156,10 @@ def property_create(*, landlord: User, address: str, unit: str = "", district: s
 
 
 def _tenant_shop(business_number: str) -> Shop:
-    number = brn.normalize(business_number)
-    if not brn.is_valid(number):
-        raise RentalError(
-            _(
-                "This is not a valid business registration number. "
-                "Check the ten digits, e.g. 123-45-67890."
-            )
-        )
+    reason = brn.problem(business_number)
+    if reason is not None:
+        raise RentalError(reason)
+    number = brn.parse(business_number)
     shop = Shop.objects.filter(business_number=number).first()
     if shop is None:
         raise TenantShopNotFoundError()

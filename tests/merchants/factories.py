@@ -17,7 +17,10 @@ class ShopFactory(factory.django.DjangoModelFactory):
 
     owner = factory.SubFactory(OwnerFactory)
     name = factory.Sequence(lambda n: f"가게 {n}")
-    business_number = factory.Sequence(lambda n: brn.with_check_digit(f"{500000000 + n:09d}"))
+    # Office 500-998, type 81 (a corporation), serial 0001-9999: valid by the registry's ranges.
+    business_number = factory.Sequence(
+        lambda n: brn.with_check_digit(f"{500 + n // 9999 % 499:03d}81{n % 9999 + 1:04d}")
+    )
     category = "restaurant"
     district = "풍남동"
     address = "전주시 완산구 태조로 1"
