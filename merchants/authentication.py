@@ -64,6 +64,12 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid or revoked device token."))
         if device.shop.status == Shop.Status.CLOSED:
             raise exceptions.AuthenticationFailed(_("This shop is closed."))
+        if device.shop.status != Shop.Status.APPROVED:
+            # A device registered while the shop waited for review (or while it is suspended)
+            # identifies nobody and takes no money until the city approves the shop.
+            raise exceptions.PermissionDenied(
+                _("This shop is not approved, so its counter devices cannot be used yet.")
+            )
         now = timezone.now()
         if device.last_used_at is None or now - device.last_used_at > LAST_USED_RESOLUTION:
             Device.objects.filter(pk=device.pk).update(last_used_at=now)

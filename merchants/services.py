@@ -21,13 +21,13 @@ from . import brn, codes
 from .exceptions import (
     CodeLookupLimitedError,
     DuplicateBusinessNumberError,
-    InvalidBusinessNumberError,
     InvitationError,
     PaymentCodeExpiredError,
     PaymentCodeUnknownError,
     PaymentCodeUsedError,
     ShopError,
     ShopIneligibleError,
+    ShopNotApprovedError,
     ShopPermissionError,
     ShopStatusError,
 )
@@ -98,9 +98,7 @@ def shop_register(*, owner: User, details: ShopDetails) -> Shop:
     ``ShopIneligibleError`` with the policy's reasons; an ineligible attempt is kept in
     ``EligibilityRefusal`` for staff, nothing else is written.
     """
-    number = brn.normalize(details.business_number)
-    if not brn.is_valid(number):
-        raise InvalidBusinessNumberError()
+    number = brn.parse(details.business_number)
     if details.category not in Category.values or details.sales_bracket not in SalesBracket.values:
         raise ShopError(_("Choose a category and an annual-sales bracket from the lists."))
     bank_account = re.sub(r"[\s-]", "", details.bank_account)
@@ -418,6 +416,8 @@ def payment_code_resolve(
     gets ``CodeLookupLimitedError`` whatever the code. Raises ``PaymentCodeUnknownError``,
     ``PaymentCodeExpiredError`` or ``PaymentCodeUsedError``.
     """
+    if shop.status != Shop.Status.APPROVED:
+        raise ShopNotApprovedError()
     text = (code or "").strip()
     digits = text.replace(" ", "").replace("-", "")
     device_id, actor_id = getattr(device, "pk", None), getattr(actor, "pk", None)
