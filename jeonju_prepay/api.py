@@ -101,6 +101,11 @@ class StrictJSONParser(JSONParser):
             ) from exc
         except ValueError as exc:
             raise drf_exceptions.ParseError(_("The request body is not valid JSON.")) from exc
+        except RecursionError as exc:
+            # Thousands of nested arrays make the parser recurse until Python gives up.
+            raise drf_exceptions.ParseError(
+                _("The request body is nested too deeply to be read.")
+            ) from exc
 
 
 class _DuplicateKeyError(ValueError):

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts.api import TokenObtainApi
@@ -41,3 +41,7 @@ if settings.BENCH_ENDPOINTS:
     from . import bench_views
 
     urlpatterns.append(path("bench/floor", bench_views.floor, name="bench-floor"))
+
+# Last: any other address under /api/ answers the API's JSON error shape, also with DEBUG on
+# (where Django would show its HTML debug page instead of handler404).
+urlpatterns.append(re_path(r"^api/", views.api_not_found, name="api-not-found"))

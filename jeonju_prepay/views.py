@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 
@@ -28,6 +29,12 @@ def not_found(request, exception=None):
             {"error": {"code": "not_found", "message": _("Not found.")}}, status=404
         )
     return render(request, "404.html", status=404)
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """An address under /api/ that no endpoint serves, whatever the method."""
+    return not_found(request)
 
 
 def _check_database() -> dict:
