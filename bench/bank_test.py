@@ -1,22 +1,31 @@
 """The bank test (after Jepsen's "bank" workload): money is conserved under load and faults.
 
 N clients talk HTTP to gunicorn for T seconds doing random charges (through the sandbox payment
-provider), counter payments, pledges, redemptions, refunds and cancellations, each with an
-idempotency key; some requests are resent 2-5 times (some of those concurrently), 1% reuse a key
-with a new amount (which must be refused), and balance reads are interleaved. Each client keeps
-its own record of what it sent and what was acknowledged. At the end the database is checked:
+provider), counter payments, pledges (from the wallet and by card), redemptions, refunds and
+cancellations, each with an idempotency key; some requests are resent 2-5 times (some of those
+concurrently), 1% reuse a key with a new amount (which must be refused), and balance reads are
+interleaved. Operations that cross programmes are mixed in: a charge cancelled after a refund
+(and a refund after a cancel), the shop owner cancelling payments (a pledge's payment must be
+refused), owners cancelling redemptions, and a charge cancelled while the counter spends it at
+the same moment. Each client keeps its own record of what it sent and what was acknowledged.
+At the end the database is checked:
 
   * every acknowledged (2xx) operation is in the ledger, exactly once;
   * nothing else moved: every ledger entry of the test comes from a request a client sent;
   * a key reused with new parameters moved nothing;
   * postings sum to zero, no protected balance is below zero, every stored balance equals its
     postings (ledger_check);
-  * the incentive budget was never overspent (granted <= funded, no shard below zero).
+  * the incentive budget was never overspent (granted <= funded, no shard below zero);
+  * no pledge is active whose payment was cancelled, and no cancelled pledge left its payment;
+  * the payment provider's books agree with the ledger to the won: once the outbox has sent
+    what it owes the provider, every order's state at the sandbox gateway matches its charge,
+    and what the provider owes the city by its records equals its clearing accounts.
 
 With --chaos, faults are injected while the clients run: a gunicorn worker is killed with
 SIGKILL every 10-30 s, PostgreSQL is stopped with `-m immediate` and started again every 2
 minutes, and (with REDIS_URL) the Celery worker is killed in the middle of a nightly run.
-Clients retry with the same keys. The test runs on its own PostgreSQL (pgserver, under
+Clients retry with the same keys. The sandbox gateway fails a fifth of the cancels
+the outbox sends it (``SANDBOX_PG_FAIL_RATE``), which the outbox must retry. The test runs on its own PostgreSQL (pgserver, under
 .data/bank-pg) so the faults touch nothing else.
 
     python bench/bank_test.py --clients 64 --seconds 600 --chaos
@@ -159,7 +168,7 @@ def prepare(database_url: str, clients: int) -> dict:
         amount=BUDGET,
         idempotency_key="bank",
     )
-    shops, devices = [], []
+    shops, devices, owners = [], [], []
     for n in range(8):
         owner = user_create(
             email=f"owner{n}@bank.kr", password=PASSWORD, name="대표", roles=[Role.MERCHANT_OWNER]
@@ -182,6 +191,7 @@ def prepare(database_url: str, clients: int) -> dict:
         shop_review(shop=shop, by=staff, action="approve")
         shops.append(shop.pk)
         devices.append(device_register(shop=shop, by=None, name="bank")[1])
+        owners.append(Token.objects.create(user=owner).key)
     campaign = campaign_create(
         by=staff,
         name="bank",
@@ -208,7 +218,13 @@ def prepare(database_url: str, clients: int) -> dict:
         user = user_create(email=f"citizen{n}@bank.kr", password=PASSWORD, name="시민")
         pin_set(user=user, pin=PIN, password=PASSWORD)
         citizens.append(Token.objects.create(user=user).key)
-    return {"shops": shops, "devices": devices, "citizens": citizens, "campaign": campaign.pk}
+    return {
+        "shops": shops,
+        "devices": devices,
+        "owners": owners,
+        "citizens": citizens,
+        "campaign": campaign.pk,
+    }
 
 
 # --- The nightly run under a Celery worker that gets killed --------------------------------------
@@ -371,6 +387,7 @@ class Server:
             "LOG_LEVEL": "ERROR",
             "REQUEST_LOG_LEVEL": "ERROR",
             "CONN_MAX_AGE": "0",
+            "SANDBOX_PG_FAIL_RATE": os.environ.get("SANDBOX_PG_FAIL_RATE", "0"),
         }
         log = open(ROOT / ".data" / "bank-gunicorn.log", "a")  # noqa: SIM115 - lives with the server
         self.proc = subprocess.Popen(
@@ -454,6 +471,10 @@ class Client:
         self.shop = env["shops"][n % len(env["shops"])]
         self.orders: list[str] = []
         self.pledges: list[int] = []
+        # (shop id, payment id, whether it paid for a pledge) for the owner to cancel.
+        self.payments: list[tuple[int, int, bool]] = []
+        self.redemptions: list[tuple[int, int]] = []  # (shop id, redemption id)
+        self.owner_of = dict(zip(env["shops"], env["owners"], strict=True))
 
     def call(self, method, path, *, token=None, key=None, body=None, tries=30):
         """Send, and resend the same request (same key) until a definite answer."""
@@ -523,22 +544,23 @@ class Client:
             [self.charge] * 3
             + [self.pay] * 4
             + [self.pledge] * 2
+            + [self.card_pledge]
             + [self.redeem] * 2
             + [self.read] * 3
-            + [self.refund, self.cancel]
+            + [self.refund, self.cancel, self.owner_cancel, self.cancel_race]
         )
         while time.time() < self.deadline:
             self.rng.choice(ops)()
 
-    def charge(self):
+    def charge(self, amount=None):
         status, body = self.call(
             "POST",
             "/api/v1/wallet/charges",
-            body={"amount": self.rng.choice([10_000, 30_000, 50_000])},
+            body={"amount": amount or self.rng.choice([10_000, 30_000, 50_000])},
         )
         self.rec.counts[f"charge-create {status}"] += 1
         if status != 201:
-            return
+            return None
         order = body["order_id"]
         self.rec.sent["charge"].add(order)
         # The gateway may report more than once; the first report that got through credits the
@@ -553,16 +575,20 @@ class Client:
         if approved.get("status") == "credited":
             self.rec.acked["charge"][order] = approved
             self.orders.append(order)
+            return order
+        return None
 
     def pay(self):
         code = self.code()
         if code:
-            self.money(
+            status, body = self.money(
                 "payment",
                 "/api/v1/counter/payments",
                 {"code": code, "amount": self.rng.randint(1, 30) * 500},
                 token=self.device,
             )
+            if status == 201:
+                self.payments.append((body["shop"]["id"], body["payment_id"], False))
 
     def pledge(self):
         status, body = self.money(
@@ -578,16 +604,93 @@ class Client:
         )
         if status == 201:
             self.pledges.append(body["pledge_id"])
+            self.payments.append((self.shop, body["payment"]["payment_id"], True))
+
+    def card_pledge(self):
+        """A pledge paid by card through the sandbox gateway (not from the wallet)."""
+        key = f"c{self.n}-{uuid.uuid4().hex[:12]}"
+        status, body = self.call(
+            "POST",
+            "/api/v1/pledges",
+            key=key,
+            body={
+                "campaign": self.env["campaign"],
+                "shop": self.shop,
+                "amount": 10_000 * self.rng.randint(1, 3),
+                "pay_with": "card",
+            },
+        )
+        self.rec.counts[f"card-pledge-create {status}"] += 1
+        if status != 201:
+            return
+        order = body["order_id"]
+        self.rec.sent["charge"].add(order)
+        answer = self.call("POST", f"/sandbox-pg/api/approve/{order}")[1]
+        self.rec.counts[f"card-pledge {answer.get('status')}"] += 1
+        if answer.get("status") == "credited":
+            self.rec.acked["card_pledge"][order] = body
+            self.pledges.append(body["pledge_id"])
 
     def redeem(self):
         code = self.code()
         if code:
-            self.money(
+            status, body = self.money(
                 "redemption",
                 "/api/v1/counter/redemptions",
                 {"code": code, "amount": self.rng.randint(1, 10) * 1_000},
                 token=self.device,
             )
+            if status == 201:
+                self.redemptions.append((body["shop"]["id"], body["redemption_id"]))
+
+    def owner_cancel(self):
+        """The shop's owner cancels a payment (a pledge's must be refused) or a redemption."""
+        if self.redemptions and self.rng.random() < 0.3:
+            shop, redemption = self.redemptions.pop()
+            status, _ = self.call(
+                "POST",
+                f"/api/v1/shops/{shop}/redemptions/{redemption}/cancel",
+                token=self.owner_of[shop],
+            )
+            self.rec.counts[f"owner-redemption-cancel {status}"] += 1
+            return
+        if not self.payments:
+            return
+        shop, payment, for_pledge = self.payments.pop(self.rng.randrange(len(self.payments)))
+        status, _ = self.call(
+            "POST", f"/api/v1/shops/{shop}/payments/{payment}/cancel", token=self.owner_of[shop]
+        )
+        kind = "pledge-payment" if for_pledge else "payment"
+        self.rec.counts[f"owner-{kind}-cancel {status}"] += 1
+        if for_pledge and status == 200:
+            self.rec.errors.append(f"the owner cancelled payment {payment} behind a pledge")
+
+    def cancel_race(self):
+        """A fresh charge of 10,000 cancelled while the counter spends it at the same moment."""
+        order = self.charge(10_000)
+        code = self.code() if order else None
+        if not code:
+            return
+        self.orders.remove(order)
+        answers = {}
+
+        def cancel():
+            answers["cancel"] = self.call("POST", f"/api/v1/wallet/charges/{order}/cancel")[0]
+
+        def pay():
+            answers["pay"] = self.money(
+                "payment",
+                "/api/v1/counter/payments",
+                {"code": code, "amount": 10_000},
+                token=self.device,
+            )[0]
+
+        threads = [threading.Thread(target=cancel), threading.Thread(target=pay)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.rec.counts[f"race cancel {answers.get('cancel')} pay {answers.get('pay')}"] += 1
 
     def refund(self):
         self.money("refund", "/api/v1/wallet/refund", None)
@@ -688,6 +791,8 @@ def check(records: list[Record]) -> list[str]:
     for key in conflicts:
         if Payment.objects.filter(entry__idempotency_key__endswith=f":{key}").count() > 1:
             violations.append(f"reused key {key} moved money twice")
+    violations += check_pledges_and_payments()
+    violations += check_provider()
     report = ledger_check()
     if not report.ok:
         violations.append(f"ledger_check: {report.as_dict()}")
@@ -698,6 +803,80 @@ def check(records: list[Record]) -> list[str]:
         violations.append("an incentive budget shard is below zero")
     if BUDGET - sum(shards) > BUDGET:
         violations.append("the incentive budget was overspent")
+    return violations
+
+
+def check_pledges_and_payments() -> list[str]:
+    """A pledge and what paid for it are reversed together or not at all."""
+    from campaigns.models import Pledge
+
+    violations = []
+    for pledge in Pledge.objects.filter(
+        status__in=["active", "used"], payment__isnull=False
+    ).filter(payment__status="cancelled"):
+        violations.append(f"pledge {pledge.pk} is {pledge.status} but its payment was cancelled")
+    for pledge in Pledge.objects.filter(status="cancelled", paid_with="wallet").exclude(
+        payment__status="cancelled"
+    ):
+        violations.append(f"pledge {pledge.pk} was cancelled but its payment stands")
+    for pledge in Pledge.objects.filter(status="cancelled", paid_with="card").exclude(
+        charge__status="cancelled"
+    ):
+        violations.append(f"card pledge {pledge.pk} was cancelled but its charge stands")
+    return violations
+
+
+def check_provider() -> list[str]:
+    """The sandbox gateway's books against the ledger, to the won. First the outbox sends what
+    is still owed to the gateway (the chaos may have killed a worker between a commit and its
+    call, and the gateway failed some calls on purpose); then every order must agree, and what
+    the gateway is owed by its records must equal the clearing accounts."""
+    from django.utils import timezone
+
+    from vouchers.models import Charge, ProviderCall
+    from vouchers.models_sandbox import SandboxPayment
+    from vouchers.services import provider_calls_deliver_due, provider_reconcile
+
+    violations = []
+    for _round in range(5):
+        ProviderCall.objects.filter(status="pending").update(next_attempt_at=timezone.now())
+        provider_calls_deliver_due()
+        if not ProviderCall.objects.filter(status="pending").exists():
+            break
+    pending = ProviderCall.objects.filter(status="pending").count()
+    if pending:
+        violations.append(f"{pending} provider calls were never delivered")
+    # Approvals whose callback a killed worker lost are applied by the reconciliation first.
+    report = provider_reconcile(provider_name="sandbox", business_date=timezone.localdate())
+    if report.applied:
+        print(f"  reconciliation applied {len(report.applied)} provider records the ledger lacked")
+    for difference in report.differences:
+        violations.append(f"provider reconciliation: {difference}")
+    if report.provider_owes - report.pending_cancels != report.clearing_owes:
+        violations.append(
+            f"the gateway is owed {report.provider_owes:,} by its records, "
+            f"{report.clearing_owes:,} by the ledger"
+        )
+    charges = {c.order_id: c for c in Charge.objects.filter(provider="sandbox")}
+    for payment in SandboxPayment.objects.all():
+        charge = charges.get(payment.order_id)
+        if charge is None:
+            violations.append(f"the gateway has order {payment.order_id} that we do not")
+            continue
+        expected = {
+            "approved": {"paid"},
+            "cancelled": {"cancelled", "failed"},
+            "failed": {"failed", "cancelled"},
+            "ready": {"created"},
+        }.get(payment.status, set())
+        if charge.status not in expected:
+            violations.append(
+                f"order {payment.order_id}: {payment.status} at the gateway, {charge.status} here"
+            )
+    print(
+        f"  provider books: {report.orders_compared:,} orders, owed by the gateway's records "
+        f"{report.provider_owes:,} won, by the ledger {report.clearing_owes:,} won"
+    )
     return violations
 
 
@@ -749,7 +928,7 @@ def did_something(records: list[Record]) -> list[str]:
             acked[kind] += len(replies)
     return [
         f"no {kind} was acknowledged: the workload did not run"
-        for kind in ("charge", "payment", "pledge", "redemption")
+        for kind in ("charge", "payment", "pledge", "card_pledge", "redemption")
         if acked[kind] == 0
     ]
 
@@ -788,6 +967,10 @@ def main() -> None:
         atexit.register(pg_stop)  # registered first, so it runs after the servers are killed
     started = time.time()
     env = prepare(database_url, args.clients)
+    if args.chaos:
+        # The gateway fails a fifth of the cancels the outbox sends it; the server reads this
+        # (this process's settings are loaded already, so its final check sends reliably).
+        os.environ.setdefault("SANDBOX_PG_FAIL_RATE", "0.2")
     celery_chaos = args.chaos and bool(os.environ.get("REDIS_URL"))
     day = seed_yesterday(args.nightly_payments) if celery_chaos else None
     print(f"  prepared a fresh city in {time.time() - started:.0f} s")

@@ -5,29 +5,19 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jeonju_prepay.api import MoneyField, idempotency_key_from
 from jeonju_prepay.http import client_ip
 from ledger.services import Idem
-from merchants.api import IsCitizen, IsCounterDevice
-from merchants.authentication import DevicePrincipal
+from merchants.api import IsCitizen, IsCounterDevice, IsPerson
 from merchants.models import Shop
+from merchants.selectors import shop_for_member
 from vouchers.api import IDEMPOTENCY_PARAM, idempotent_response
 
 from . import selectors, services
-from .models import Campaign, Pledge
-
-
-class IsPerson(IsAuthenticated):
-    """Any signed-in person of the city (not a counter device)."""
-
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and not isinstance(
-            request.user, DevicePrincipal
-        )
+from .models import Campaign, Pledge, Redemption
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -195,6 +185,7 @@ class PledgesApi(APIView):
                 user=request.user, campaign=campaign, shop=shop, amount=values["amount"]
             )
             body = services.pledge_body(pledge)
+            body["order_id"] = pledge.charge.order_id
             body["checkout_url"] = request.build_absolute_uri(url)
             return Response(body, status=201)
         result = services.pledge_with_wallet(
@@ -218,6 +209,28 @@ class PledgeCancelApi(APIView):
         pledge = get_object_or_404(Pledge, pk=pledge_id, user=request.user)
         return Response(
             services.pledge_body(services.pledge_cancel(pledge=pledge, by=request.user))
+        )
+
+
+class RedemptionCancelOutput(serializers.Serializer):
+    redemption_id = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    cancelled = serializers.BooleanField()
+
+
+class ShopRedemptionCancelApi(APIView):
+    """The shop's owner cancels one of today's redemptions: the prepaid value back to the
+    pledges it came from, the wallet part back to the wallet."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(request=None, responses={200: RedemptionCancelOutput})
+    def post(self, request, shop_id: int, redemption_id: int):
+        shop = shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+        redemption = get_object_or_404(Redemption, pk=redemption_id, shop=shop)
+        redemption = services.redemption_cancel(redemption=redemption, by=request.user)
+        return Response(
+            {"redemption_id": redemption.pk, "amount": redemption.amount, "cancelled": True}
         )
 
 

@@ -7,11 +7,27 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self):
-        # A card pledge is a provider charge that pays a shop, not the wallet.
-        from vouchers.services import ChargePurpose, charge_purpose_register
+        # A card pledge is a provider charge that pays a shop, not the wallet; a pledge paid from
+        # the wallet and a redemption's wallet part are payments reversed only with their owner.
+        from vouchers.services import (
+            ChargePurpose,
+            charge_purpose_register,
+            payment_dependant_register,
+        )
 
-        from .services import pledge_charge_approved, pledge_charge_failed
+        from .services import (
+            payment_owner_refusal,
+            pledge_charge_approved,
+            pledge_charge_failed,
+            pledge_charge_refunded,
+        )
 
         charge_purpose_register(
-            "pledge", ChargePurpose(approved=pledge_charge_approved, failed=pledge_charge_failed)
+            "pledge",
+            ChargePurpose(
+                approved=pledge_charge_approved,
+                failed=pledge_charge_failed,
+                refunded=pledge_charge_refunded,
+            ),
         )
+        payment_dependant_register(payment_owner_refusal)

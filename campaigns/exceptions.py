@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from jeonju_prepay.exceptions import ApplicationError, ConflictError, NotFoundError
+from vouchers.exceptions import PaymentNotCancellableError
 
 
 class CampaignError(ApplicationError):
@@ -44,3 +45,13 @@ class PledgeNotCancellableError(ConflictError):
 class CampaignNotFoundError(NotFoundError):
     code = "campaign_not_found"
     default_message = _("No such campaign.")
+
+
+class RedemptionNotCancellableError(ConflictError):
+    code = "redemption_not_cancellable"
+
+
+class PaymentOwnedError(PaymentNotCancellableError):
+    """A wallet payment that belongs to a pledge or a redemption: it is reversed with its owner."""
+
+    code = "payment_not_cancellable"

@@ -232,6 +232,12 @@ class Redemption(models.Model):
     payment = models.ForeignKey(
         "vouchers.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The shop's owner may cancel a redemption of the same business day: the prepaid value goes
+    # back to the pledges it came from, and the wallet part (``payment``) back to the wallet.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -34,21 +34,24 @@ from ledger.services import (
     entry_reverse,
     idempotency_replay,
     idempotent,
+    with_retries,
 )
 from merchants.exceptions import PaymentCodeUsedError, ShopNotApprovedError, ShopPermissionError
 from merchants.models import Device, Shop, ShopMember
 from merchants.services import ResolvedCode, payment_code_resolve
 from vouchers import services as wallet
-from vouchers.models import Charge, Payment
+from vouchers.models import Charge, Payment, ProviderCall, ProviderDiscrepancy
 
 from .exceptions import (
     CampaignError,
     InsufficientPrepaidError,
     InvitationCodeError,
     NotInPhaseError,
+    PaymentOwnedError,
     PledgeLimitError,
     PledgeNotCancellableError,
     PledgeRefusedError,
+    RedemptionNotCancellableError,
     ShopNotInCampaignError,
 )
 from .models import (
@@ -59,6 +62,7 @@ from .models import (
     Phase,
     Pledge,
     PledgeEvent,
+    Redemption,
 )
 
 logger = logging.getLogger(__name__)
@@ -448,17 +452,12 @@ def pledge_charge_approved(charge: Charge) -> wallet.CallbackOutcome:
         pledge.status = Pledge.Status.FAILED
         pledge.save(update_fields=["status"])
         return wallet.CallbackOutcome("over_limit", exc.message, charge.pk)
-    shard = wallet.shard_of(pledge.user_id)
     accounts_lock_spec(_prepaid_specs(pledge.user_id, pledge.shop_id))
-    (float_id, _f), (payable_id, _p) = accounts_lock_spec(
-        [
-            (Account.Kind.FLOAT, None, None, shard),
-            (Account.Kind.SHOP_PAYABLE, None, pledge.shop_id, 0),
-        ]
-    )
+    ((payable_id, _p),) = accounts_lock_spec([(Account.Kind.SHOP_PAYABLE, None, pledge.shop_id, 0)])
+    clearing_id = wallet.clearing_account_id(provider=charge.provider, user_id=pledge.user_id)
     paid = entry_post(
         kind=Entry.Kind.PLEDGE,
-        legs=[Leg(float_id, -pledge.amount), Leg(payable_id, pledge.amount)],
+        legs=[Leg(clearing_id, -pledge.amount), Leg(payable_id, pledge.amount)],
         idempotency_key=f"charge:{charge.order_id}",
         actor=pledge.user_id,
         memo=f"pledge #{pledge.pk} by card",
@@ -488,67 +487,107 @@ def pledge_charge_failed(charge: Charge) -> None:
 
 
 def pledge_cancel(*, pledge: Pledge, by: User) -> Pledge:
-    """Cancel an unused pledge within 7 days: the prepaid balance goes, the money goes back to
-    where it was paid from (the wallet, cashback returned to the budget; or the card)."""
+    """The citizen cancels an unused pledge within 7 days: the prepaid balance goes, the money
+    goes back to where it was paid from (the wallet, its cashback returned to the budget; or the
+    card, through the provider's outbox once this has committed).
+
+    Raises ``PledgeNotCancellableError`` (nothing moves, nothing is sent to the provider).
+    Locks the pledge row, then its payment or charge row, then the accounts."""
     if pledge.user_id != by.pk:
         raise PledgeNotCancellableError(_("This is not your pledge."), code="not_found")
     _pledge_check_cancellable(pledge)
-    if (
-        pledge.paid_with == Pledge.PaidWith.CARD
-        and pledge.charge
-        and pledge.charge.provider_payment_key
-    ):
-        from vouchers.providers import get_provider
 
-        get_provider(pledge.charge.provider).cancel_payment(
-            payment_key=pledge.charge.provider_payment_key,
-            amount=pledge.amount,
-            reason="pledge cancelled",
-        )
+    def attempt() -> Pledge:
+        with transaction.atomic():
+            locked = Pledge.objects.select_for_update().get(pk=pledge.pk)
+            _pledge_check_cancellable(locked)
+            try:
+                _pledge_reverse(locked, actor=by, note="cancelled")
+            except InsufficientBalanceError as exc:
+                raise PledgeNotCancellableError(
+                    _("The cashback of this pledge has been spent, so it cannot be cancelled here.")
+                ) from exc
+            if locked.paid_with == Pledge.PaidWith.CARD and locked.charge.provider_payment_key:
+                wallet.provider_call_enqueue(
+                    charge=locked.charge, kind=ProviderCall.Kind.CANCEL, reason="pledge cancelled"
+                )
+        return locked
+
+    return with_retries(attempt)
+
+
+def _pledge_reverse(pledge: Pledge, *, actor, note: str) -> Entry:
+    """The one reversal of a pledge: its prepaid value withdrawn, and what paid for it undone
+    (the wallet payment through ``payment_reverse``, or the card charge's entry mirrored, back
+    to the provider's clearing account). The caller holds the pledge row and has checked the
+    pledge's rules. Raises ``InsufficientBalanceError`` (nothing written) when the wallet
+    payment's cashback has been spent."""
+    (prepaid_id, _b), (issued_id, _i) = accounts_lock_spec(
+        _prepaid_specs(pledge.user_id, pledge.shop_id)
+    )
+    key = f"cancel:pledge:{pledge.pk}"
     with transaction.atomic():
-        pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
-        _pledge_check_cancellable(pledge)
-        (prepaid_id, _b), (issued_id, _i) = accounts_lock_spec(
-            _prepaid_specs(pledge.user_id, pledge.shop_id)
-        )
-        key = f"cancel:pledge:{pledge.pk}"
         entry = entry_post(
             kind=Entry.Kind.CANCELLATION,
             legs=[Leg(prepaid_id, -pledge.value), Leg(issued_id, pledge.value)],
             idempotency_key=key,
-            actor=by,
-            memo=f"pledge #{pledge.pk} cancelled",
+            actor=actor,
+            memo=f"pledge #{pledge.pk} {note}",
         )
-        try:
-            if pledge.paid_with == Pledge.PaidWith.WALLET:
-                payment = Payment.objects.select_for_update().get(pk=pledge.payment_id)
-                if payment.cashback_entry_id:
-                    entry_reverse(
-                        entry=payment.cashback_entry, idempotency_key=f"{key}:cashback", actor=by
-                    )
-                entry_reverse(entry=payment.entry, idempotency_key=f"{key}:payment", actor=by)
-                payment.status = Payment.Status.CANCELLED
-                payment.cancelled_at = timezone.now()
-                payment.save(update_fields=["status", "cancelled_at"])
-                wallet.usage_cashback_return(payment=payment)
-            else:
-                charge = Charge.objects.select_for_update().get(pk=pledge.charge_id)
-                entry_reverse(entry=charge.entry, idempotency_key=f"{key}:card", actor=by)
-                charge.status = Charge.Status.CANCELLED
-                charge.cancelled_at = timezone.now()
-                charge.save(update_fields=["status", "cancelled_at"])
-        except InsufficientBalanceError as exc:
-            raise PledgeNotCancellableError(
-                _("The cashback of this pledge has been spent, so it cannot be cancelled here.")
-            ) from exc
-        pledge.status = Pledge.Status.CANCELLED
-        pledge.remaining = 0
-        pledge.closed_at = timezone.now()
-        pledge.save(update_fields=["status", "remaining", "closed_at"])
-        PledgeEvent.objects.create(
-            pledge=pledge, action="cancelled", amount=pledge.value, actor=by, entry=entry
+        if pledge.paid_with == Pledge.PaidWith.WALLET:
+            payment = Payment.objects.select_for_update().get(pk=pledge.payment_id)
+            wallet.payment_reverse(payment=payment, by=actor, key=f"{key}:payment")
+        else:
+            charge = Charge.objects.select_for_update().get(pk=pledge.charge_id)
+            entry_reverse(entry=charge.entry, idempotency_key=f"{key}:card", actor=actor)
+            charge.status = Charge.Status.CANCELLED
+            charge.cancelled_at = timezone.now()
+            charge.save(update_fields=["status", "cancelled_at", "last_event_at"])
+    pledge.status = Pledge.Status.CANCELLED
+    pledge.remaining = 0
+    pledge.closed_at = timezone.now()
+    pledge.save(update_fields=["status", "remaining", "closed_at"])
+    PledgeEvent.objects.create(
+        pledge=pledge, action="cancelled", amount=pledge.value, actor=actor, entry=entry, note=note
+    )
+    return entry
+
+
+def pledge_charge_refunded(charge: Charge) -> wallet.CallbackOutcome:
+    """The provider gave a card pledge's payment back on its side. Runs in the callback's
+    transaction, which holds the charge row. An unused pledge is cancelled (whatever its age:
+    the money has gone back); a pledge already partly redeemed is flagged to staff."""
+    pledge = Pledge.objects.select_for_update().filter(charge=charge).first()
+    if pledge is None or pledge.status != Pledge.Status.ACTIVE or pledge.remaining != pledge.value:
+        wallet.discrepancy_flag(
+            charge=charge,
+            kind=ProviderDiscrepancy.Kind.REFUNDED_AT_PROVIDER,
+            detail=f"pledge #{getattr(pledge, 'pk', '?')} was used or closed before the refund",
         )
-    return pledge
+        charge.save(update_fields=["last_event_at"])
+        return wallet.CallbackOutcome("flagged", "pledge used before the refund", charge.pk)
+    _pledge_reverse(pledge, actor=None, note="refunded at the provider")
+    return wallet.CallbackOutcome("cancelled", "pledge refunded at the provider", charge.pk)
+
+
+def payment_owner_refusal(payment: Payment) -> CampaignError | None:
+    """A payment that paid for a pledge, or the wallet part of a redemption, is reversed only
+    with it (registered with ``vouchers.services.payment_dependant_register``)."""
+    if Pledge.objects.filter(payment=payment).exists():
+        return PaymentOwnedError(
+            _(
+                "This payment paid for a prepayment pledge: only the citizen can cancel it, by"
+                " cancelling the pledge."
+            )
+        )
+    if Redemption.objects.filter(payment=payment).exists():
+        return PaymentOwnedError(
+            _(
+                "This payment is the wallet part of a prepaid redemption: cancel the redemption"
+                " instead."
+            )
+        )
+    return None
 
 
 def _pledge_check_cancellable(pledge: Pledge) -> None:
@@ -659,6 +698,81 @@ def _redemption_error(exc) -> Exception | None:
         _("The prepaid balance at this shop is %(balance)s won, less than the amount.")
         % {"balance": f"{available:,}"}
     )
+
+
+def redemption_cancel(*, redemption: Redemption, by: User) -> Redemption:
+    """The shop's owner cancels a redemption of the same business day (a wrong amount, a bill
+    voided): the prepaid value goes back to the pledges it came from, and its wallet part, if
+    any, back to the wallet with its cashback returned to the budget.
+
+    Refused (``RedemptionNotCancellableError``, nothing moves) for someone who is not the owner,
+    a redemption already cancelled or of another day, a pledge it came from that has closed
+    since, or a wallet part whose cashback has been spent. Locks the redemption row, the pledge
+    rows it came from (ascending id), the prepaid accounts, then the payment and wallet
+    accounts."""
+    from merchants.selectors import member_role
+
+    if member_role(user=by, shop=redemption.shop) != ShopMember.Role.OWNER:
+        raise RedemptionNotCancellableError(
+            _("Only the shop's owner cancels redemptions."), code="forbidden"
+        )
+
+    def attempt() -> Redemption:
+        with transaction.atomic():
+            locked = Redemption.objects.select_for_update().get(pk=redemption.pk)
+            if locked.cancelled_at is not None:
+                raise RedemptionNotCancellableError(_("This redemption is cancelled already."))
+            if locked.business_date != business_date_today():
+                raise RedemptionNotCancellableError(
+                    _("Only redemptions of today can be cancelled at the counter.")
+                )
+            parts = list(locked.parts.order_by("pledge_id"))
+            pledges = {
+                p.pk: p
+                for p in Pledge.objects.select_for_update()
+                .filter(pk__in=[part.pledge_id for part in parts])
+                .order_by("id")
+            }
+            if any(
+                p.status not in (Pledge.Status.ACTIVE, Pledge.Status.USED) for p in pledges.values()
+            ):
+                raise RedemptionNotCancellableError(
+                    _(
+                        "A pledge this redemption came from has closed since, so it cannot be undone."
+                    )
+                )
+            accounts_lock_spec(_prepaid_specs(locked.user_id, locked.shop_id))
+            key = f"cancel:redemption:{locked.pk}"
+            try:
+                with transaction.atomic():
+                    entry = entry_reverse(entry=locked.entry, idempotency_key=key, actor=by)
+                    if locked.payment_id:
+                        payment = Payment.objects.select_for_update().get(pk=locked.payment_id)
+                        wallet.payment_reverse(payment=payment, by=by, key=f"{key}:payment")
+            except InsufficientBalanceError as exc:
+                raise RedemptionNotCancellableError(
+                    _("The cashback of this bill's wallet part has been spent; ask the city.")
+                ) from exc
+            for part in parts:
+                pledge = pledges[part.pledge_id]
+                pledge.remaining += part.amount
+                pledge.status = Pledge.Status.ACTIVE
+                pledge.closed_at = None
+                pledge.save(update_fields=["remaining", "status", "closed_at"])
+                PledgeEvent.objects.create(
+                    pledge=pledge,
+                    action="redemption_cancelled",
+                    amount=part.amount,
+                    actor=by,
+                    entry=entry,
+                    note=f"redemption #{locked.pk}",
+                )
+            locked.cancelled_at = timezone.now()
+            locked.cancelled_by = by
+            locked.save(update_fields=["cancelled_at", "cancelled_by"])
+        return locked
+
+    return with_retries(attempt)
 
 
 # --- Expiry, closed shops, the guarantee fund ---------------------------------------------------

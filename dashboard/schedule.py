@@ -12,6 +12,9 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 NIGHTLY_TASK_NAME = "nightly run (every city)"
 NIGHTLY_TASK = "dashboard.tasks.nightly_dispatch"
+OUTBOX_TASK_NAME = "payment provider outbox (every city)"
+OUTBOX_TASK = "vouchers.tasks.provider_calls_dispatch"
+OUTBOX_EVERY_MINUTES = 5
 
 
 def nightly_schedule_ensure() -> tuple[PeriodicTask, bool]:
@@ -37,5 +40,28 @@ def nightly_schedule_ensure() -> tuple[PeriodicTask, bool]:
             headers=json.dumps({"_schema_name": public}),
             description="Settlement, prepaid balances, incentive caps and reconciliation of "
             "every city for the day before (Asia/Seoul).",
+        )
+        return task, True
+
+
+def outbox_schedule_ensure() -> tuple[PeriodicTask, bool]:
+    """Create the periodic sweep of the payment providers' outbox (every few minutes, every
+    city): calls whose first delivery failed are retried even if nothing else happens."""
+    from django_celery_beat.models import IntervalSchedule
+
+    public = get_public_schema_name()
+    with schema_context(public), transaction.atomic():
+        existing = PeriodicTask.objects.filter(name=OUTBOX_TASK_NAME).first()
+        if existing is not None:
+            return existing, False
+        interval, _created = IntervalSchedule.objects.get_or_create(
+            every=OUTBOX_EVERY_MINUTES, period=IntervalSchedule.MINUTES
+        )
+        task = PeriodicTask.objects.create(
+            name=OUTBOX_TASK_NAME,
+            task=OUTBOX_TASK,
+            interval=interval,
+            headers=json.dumps({"_schema_name": public}),
+            description="Send the calls to payment providers (card refunds) that are due.",
         )
         return task, True

@@ -103,7 +103,9 @@ def stage(day, payments, cancel_permille, *, citizens_where: str, shops_where: s
 
 def charges(day, batch, *, label: str):
     """One charge per paying citizen, before the payments, for what they spend (rounded up
-    to 10,000 won, plus 10,000 left over)."""
+    to 10,000 won, plus 10,000 left over). Credited from the float as if the card money had
+    been paid out already, under the provider name ``synthetic`` (no payment provider keeps
+    records of them, so the nightly reconciliation of providers leaves them alone)."""
     at_eight = datetime.combine(day, dt_time(8), tzinfo=ZoneInfo(settings.TIME_ZONE))
     shards = settings.INCENTIVE_BUDGET_SHARDS
     with transaction.atomic():
@@ -138,7 +140,7 @@ def charges(day, batch, *, label: str):
             "INSERT INTO vouchers_charge (user_id, amount, incentive, status, provider,"
             " order_id, provider_payment_key, failure_reason, purpose, created_at, paid_at,"
             " business_date, entry_id)"
-            " SELECT user_id, amount, 0, 'paid', 'sandbox',"
+            " SELECT user_id, amount, 0, 'paid', 'synthetic',"
             " %(label)s || '-' || %(batch)s || '-' || user_id, '', '', 'wallet', %(at)s::timestamptz,"
             " %(at)s::timestamptz, %(day)s, entry_id FROM bench_charge",
             {"day": day, "batch": batch, "at": at_eight, "label": label},

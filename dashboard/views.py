@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from jeonju_prepay.exceptions import ApplicationError
 from ledger.services import business_date_today
 from vouchers.rules import rules_on
+from vouchers.selectors import provider_books
 
 from . import selectors, services
 from .figures import Filters, report_build, shop_tables
@@ -40,6 +41,7 @@ def operations(request):
         "decisions": selectors.cap_decisions_recent(),
         "transfer_files": selectors.transfer_files_recent(),
         "cap_in_force": cap_in_force,
+        "providers": provider_books(),
     }
     return render(request, "dashboard/operations.html", context)
 

@@ -28,6 +28,10 @@ float               (shard n)              minus the citizens' cash the city hol
                                            (charges in, refunds out), kept separately;
                                            sharded like the budget so charges do not queue
 prepaid_issued      shop                   minus the prepaid value the shop still owes
+provider_clearing   provider (shard n)     minus what a payment provider (PG) owes the city:
+                                           card money in, card refunds out, the provider's
+                                           payouts to the float's bank account; compared with
+                                           the provider's own records every night
 outside_world       —                      minus the city money put into budgets and funds
 ==================  =====================  ===============================================
 
@@ -58,6 +62,7 @@ class Account(models.Model):
         GRANT_BUDGET = "grant_budget", _("Grant budget")
         GUARANTEE_FUND = "guarantee_fund", _("Guarantee fund")
         OUTSIDE_WORLD = "outside_world", _("Outside world")
+        PROVIDER_CLEARING = "provider_clearing", _("Payment provider clearing")
 
     USER_KINDS = (Kind.WALLET_PRINCIPAL, Kind.WALLET_INCENTIVE)
     SHOP_KINDS = (Kind.SHOP_PAYABLE, Kind.SHOP_PAYOUTS, Kind.PREPAID_ISSUED)
@@ -68,7 +73,13 @@ class Account(models.Model):
         Kind.GUARANTEE_FUND,
         Kind.OUTSIDE_WORLD,
     )
-    NEGATIVE_KINDS = (Kind.FLOAT, Kind.PREPAID_ISSUED, Kind.OUTSIDE_WORLD, Kind.SHOP_PAYABLE)
+    NEGATIVE_KINDS = (
+        Kind.FLOAT,
+        Kind.PREPAID_ISSUED,
+        Kind.OUTSIDE_WORLD,
+        Kind.SHOP_PAYABLE,
+        Kind.PROVIDER_CLEARING,
+    )
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     owner_user = models.ForeignKey(
@@ -87,6 +98,9 @@ class Account(models.Model):
         related_name="ledger_accounts",
     )
     shard = models.PositiveSmallIntegerField(default=0)
+    # The payment provider a ``provider_clearing`` account is for (e.g. "sandbox", "toss");
+    # empty for every other kind.
+    provider = models.CharField(max_length=30, blank=True, default="", db_default="")
     balance = models.BigIntegerField(_("balance (won)"), default=0)
     may_go_negative = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_default=Now())
@@ -102,7 +116,7 @@ class Account(models.Model):
             # Led by the owner: finding a citizen's accounts is an index look-up whatever the
             # kind; system accounts (no owner) are found by their NULLs, kind and shard.
             models.UniqueConstraint(
-                fields=["owner_user", "owner_shop", "kind", "shard"],
+                fields=["owner_user", "owner_shop", "kind", "shard", "provider"],
                 name="ledger_account_one_per_owner",
                 nulls_distinct=False,
             ),
@@ -131,7 +145,13 @@ class Account(models.Model):
                         owner_user__isnull=True,
                         owner_shop__isnull=True,
                     )
-                ),
+                    | Q(
+                        kind="provider_clearing",
+                        owner_user__isnull=True,
+                        owner_shop__isnull=True,
+                    )
+                )
+                & (Q(kind="provider_clearing", provider__gt="") | Q(provider="")),
                 name="ledger_account_owner_shape",
             ),
         ]
@@ -142,7 +162,11 @@ class Account(models.Model):
         owner = self.owner_user_id or ""
         if self.owner_shop_id:
             owner = f"{owner}/shop {self.owner_shop_id}" if owner else f"shop {self.owner_shop_id}"
-        shard = f" #{self.shard}" if self.kind == self.Kind.INCENTIVE_BUDGET else ""
+        shard = (
+            f" #{self.shard}" if self.kind in (self.Kind.INCENTIVE_BUDGET, self.Kind.FLOAT) else ""
+        )
+        if self.provider:
+            owner = f"{self.provider} #{self.shard}"
         return f"{self.get_kind_display()}{shard} {owner}".strip()
 
 

@@ -7,12 +7,49 @@ from datetime import date
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from .models import Account, Entry, Posting
 
 
 def account_balance(account_id: int) -> int:
     return Account.objects.values_list("balance", flat=True).get(pk=account_id)
+
+
+def entry_legs(*, entry_id: int) -> list[tuple[int, int]]:
+    """``(account_id, amount)`` of an entry's postings: what a mirror image must undo."""
+    return list(
+        Posting.objects.filter(entry_id=entry_id)
+        .order_by("account_id")
+        .values_list("account_id", "amount")
+    )
+
+
+def outflow_since(*, account_ids: list[int], since) -> bool:
+    """Whether an entry created at or after ``since`` took money out of any of the accounts
+    (a payment, a refund, a gift ...). The caller holds the accounts' locks, so no such entry
+    can be in flight. An entry's time is its transaction's start: one that began before
+    ``since`` and committed after is not seen, which only ever allows a reversal that the
+    balances themselves then allow or refuse."""
+    since_day = timezone.localdate(since)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM ledger_posting p JOIN ledger_entry e ON e.id = p.entry_id"
+            " WHERE p.account_id = ANY(%s) AND p.amount < 0 AND p.business_date >= %s"
+            " AND e.created_at >= %s)",
+            [list(account_ids), since_day, since],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def account_balances_sum(*, kind: str, provider: str = "") -> int:
+    """The sum of the stored balances of every account of ``kind`` (of one provider)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(balance), 0) FROM ledger_account WHERE kind = %s AND provider = %s",
+            [kind, provider],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def balances_by_kind() -> dict[str, int]:

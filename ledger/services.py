@@ -263,15 +263,20 @@ def accounts_lock(account_ids: Iterable[int]) -> dict[int, int]:
     return found
 
 
-def account_get_or_create(*, kind: str, user=None, shop=None, shard: int = 0) -> Account:
+def account_get_or_create(
+    *, kind: str, user=None, shop=None, shard: int = 0, provider: str = ""
+) -> Account:
     """The account of ``kind`` for its owner, created on first use (race-safe)."""
     if kind not in Account.Kind.values:
         raise LedgerError(_("Unknown account kind."))
+    if (kind == Account.Kind.PROVIDER_CLEARING) != bool(provider):
+        raise LedgerError("a provider clearing account, and only it, names its provider")
     lookup = {
         "kind": kind,
         "owner_user_id": getattr(user, "pk", user),
         "owner_shop_id": getattr(shop, "pk", shop),
         "shard": shard,
+        "provider": provider,
     }
     account = Account.objects.filter(**lookup).first()
     if account is not None:

@@ -23,6 +23,14 @@ class IsCounterDevice(permissions.BasePermission):
         return isinstance(request.user, DevicePrincipal)
 
 
+class IsPerson(permissions.BasePermission):
+    """Any signed-in person of the city (session or their own token), not a counter device."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and not isinstance(user, DevicePrincipal))
+
+
 class IsCitizen(permissions.BasePermission):
     message = "This endpoint is for citizens."
 

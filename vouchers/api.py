@@ -12,10 +12,12 @@ from rest_framework.views import APIView
 from jeonju_prepay.api import MoneyField, idempotency_key_from
 from jeonju_prepay.http import client_ip
 from ledger.services import Idem
-from merchants.api import IsCitizen, IsCounterDevice
+from merchants.api import IsCitizen, IsCounterDevice, IsPerson
 from merchants.models import Shop
+from merchants.selectors import shop_for_member
 
 from . import selectors, services
+from .models import Payment
 
 IDEMPOTENCY_PARAM = OpenApiParameter(
     "Idempotency-Key",
@@ -123,6 +125,29 @@ class ChargeCancelApi(APIView):
     def post(self, request, order_id):
         charge = services.charge_for_user(user=request.user, order_id=order_id)
         return Response(_charge_body(services.charge_cancel(charge=charge, by=request.user)))
+
+
+class PaymentCancelOutput(serializers.Serializer):
+    payment_id = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class ShopPaymentCancelApi(APIView):
+    """The shop's owner cancels one of today's payments (the money back to the wallet). A
+    payment that paid for a pledge, or the wallet part of a redemption, is refused with 409:
+    it is cancelled only with its pledge or redemption."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(request=None, responses={200: PaymentCancelOutput})
+    def post(self, request, shop_id: int, payment_id: int):
+        shop = shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+        payment = get_object_or_404(Payment, pk=payment_id, shop=shop)
+        payment = services.payment_cancel(payment=payment, by=request.user)
+        return Response(
+            {"payment_id": payment.pk, "amount": payment.amount, "status": payment.status}
+        )
 
 
 class CallbackOutput(serializers.Serializer):

@@ -4,7 +4,7 @@ For the business date D just closed, looking at the coming day D+1:
 
 1. A new month opens (D+1 is the 1st): every citizen who had a usage row last month gets this
    month's row in one ``INSERT ... SELECT``, headroom reset, with the unused charge limit
-   carried in where the policy's ``carry_over`` allows it (the same rule as ``_usage_lock``,
+   carried in where the policy's ``carry_over`` allows it (the same rule as ``usage_lock``,
    which still creates rows lazily for anyone else).
 2. The budget's shards are evened out (``budget_rebalance``, once per date).
 3. A decision (``CapDecision``, one per date) from
@@ -45,7 +45,7 @@ from ledger.money import BASIS_POINTS, split
 from .exceptions import PolicyMissingError
 from .models import BudgetMode, CapDecision, IncentiveBudget
 from .rules import rules_cache_clear, rules_on
-from .services import _previous_month, budget_rebalance, month_of
+from .services import budget_rebalance, month_of, previous_month
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def usage_month_open(*, month: date) -> int:
     of the month before when the policy carries it over. Rows that exist are left alone.
     Returns how many rows were created."""
     month = month_of(month)
-    previous = _previous_month(month)
+    previous = previous_month(month)
     carry = rules_on(month).carry_over
     try:
         previous_limit = rules_on(previous).monthly_charge_limit

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -212,12 +213,29 @@ class Charge(models.Model):
     business_date = models.DateField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
     entry = models.ForeignKey("ledger.Entry", null=True, on_delete=models.PROTECT, related_name="+")
+    # The charging incentive's own entry (none when no incentive was granted).
+    incentive_entry = models.ForeignKey(
+        "ledger.Entry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The refund of the remaining balance that paid this charge back (a wallet charge counts
+    # toward the refund rule until then, and cannot be cancelled after).
+    refund = models.ForeignKey(
+        "vouchers.Refund",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charges",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0) & Q(incentive__gte=0), name="vouchers_charge_amounts"
+            ),
+            models.CheckConstraint(
+                condition=Q(refund__isnull=True) | Q(purpose="wallet", status="paid"),
+                name="vouchers_charge_refunded_is_a_paid_wallet_charge",
             ),
         ]
         indexes = [models.Index(fields=["user", "-created_at"])]
@@ -307,7 +325,11 @@ class Payment(models.Model):
 
 
 class Refund(models.Model):
-    """The remaining balance paid back (principal) and the incentive returned to the budget."""
+    """The remaining balance paid back (principal) and the incentive returned to the budget.
+
+    The wallet charges it paid back point to it (``Charge.refund``). Reversed by staff when the
+    bank transfer to the citizen came back (``refund_reverse``): the principal returns to the
+    wallet and its charges count again."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     principal = models.BigIntegerField()
@@ -316,12 +338,154 @@ class Refund(models.Model):
     used_ratio_bp = models.PositiveIntegerField()
     entry = models.ForeignKey("ledger.Entry", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(db_default=Now())
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversal_reason = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"Refund #{self.pk} {self.principal}"
 
 
-from .models_sandbox import SandboxPayment  # noqa: E402, F401 - the sandbox gateway's table
+class ProviderCall(models.Model):
+    """A call to a payment provider that must happen once the ledger side has committed (the
+    outbox): written in the same transaction as the ledger entry it follows, delivered after
+    commit, and retried until the provider confirms. One per charge and kind."""
+
+    class Kind(models.TextChoices):
+        CANCEL = "cancel", _("Give the card payment back")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        DONE = "done", _("Confirmed by the provider")
+
+    provider = models.CharField(max_length=30)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="provider_calls")
+    payment_key = models.CharField(max_length=100)
+    amount = models.BigIntegerField()
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # Python's clock, like the deliverer's that compares with them.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["charge", "kind"], name="vouchers_providercall_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="vouchers_providercall_amount"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="vouchers_providercall_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} {self.charge_id} ({self.status})"
+
+
+class ProviderDiscrepancy(models.Model):
+    """A difference between a payment provider's records and ours that needs a person: found by a
+    provider's event (a refund made at the provider after the money was spent) or by the nightly
+    reconciliation. Staff resolve it with a note; it is never deleted."""
+
+    class Kind(models.TextChoices):
+        REFUNDED_AT_PROVIDER = "refunded_at_provider", _("Refunded at the provider, spent here")
+        NOT_CREDITED = "not_credited", _("Approved at the provider, not credited here")
+        NOT_CANCELLED_AT_PROVIDER = (
+            "not_cancelled_at_provider",
+            _("Cancelled here, still paid at the provider"),
+        )
+        AMOUNT = "amount", _("Amounts differ")
+        UNKNOWN_ORDER = "unknown_order", _("Unknown to us")
+        TOTALS = "totals", _("What the provider owes differs from the ledger")
+
+    provider = models.CharField(max_length=30)
+    order_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    charge = models.ForeignKey(
+        Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.BigIntegerField(default=0)
+    detail = models.CharField(max_length=300, blank=True)
+    business_date = models.DateField()
+    found_at = models.DateTimeField(db_default=Now())
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "order_id", "kind"], name="vouchers_discrepancy_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.order_id}: {self.kind}"
+
+
+class ProviderPayout(models.Model):
+    """A payout a provider made to the city's float account, as recorded in the ledger (the
+    clearing account down, the float up) by the nightly reconciliation. One per provider payout."""
+
+    provider = models.CharField(max_length=30)
+    payout_id = models.CharField(max_length=100)
+    payout_date = models.DateField()
+    amount = models.BigIntegerField()  # may be negative: more given back than taken that day
+    entry = models.ForeignKey("ledger.Entry", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "payout_id"], name="vouchers_payout_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} payout {self.payout_id} {self.amount}"
+
+
+class ProviderReconciliation(models.Model):
+    """One nightly comparison of a provider's records with the ledger (re-run: replaced)."""
+
+    provider = models.CharField(max_length=30)
+    business_date = models.DateField()
+    orders_compared = models.PositiveIntegerField(default=0)
+    provider_owes = models.BigIntegerField(default=0)  # by the provider's own records
+    clearing_owes = models.BigIntegerField(default=0)  # by the ledger's clearing accounts
+    differences = models.PositiveIntegerField(default=0)
+    payouts_recorded = models.PositiveIntegerField(default=0)
+    calls_sent = models.PositiveIntegerField(default=0)
+    detail = models.JSONField(default=list)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-business_date", "provider"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "business_date"], name="vouchers_reconciliation_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.business_date}"
+
+    @property
+    def agrees(self) -> bool:
+        return self.differences == 0 and self.provider_owes == self.clearing_owes
+
+
+from .models_sandbox import SandboxPayment, SandboxPayout  # noqa: E402, F401 - the sandbox gateway's tables
 
 
 class CapDecision(models.Model):

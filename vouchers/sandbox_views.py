@@ -2,7 +2,9 @@
 
 It stands in for a real Korean PG: it keeps its own payment record, shows the amount, and on
 approval sends the signed callback to our callback handler (in-process, through the same
-verification as an HTTP callback), then sends the browser back to our return page.
+verification as an HTTP callback), then sends the browser back to our return page. Like a real
+gateway's checkout, it acts only for the customer who placed the order (its ``customer_key``):
+anyone else, signed in or not, is told the order does not exist.
 Enabled when ``SANDBOX_PG_ENABLED`` (development, tests, demos).
 """
 
@@ -13,11 +15,15 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.authentication import UserTokenAuthentication
 from jeonju_prepay.exceptions import ApplicationError
 
 from .models_sandbox import SandboxPayment
@@ -30,6 +36,13 @@ def _enabled():
         raise Http404
 
 
+def _payment_of(user, order_id: str) -> SandboxPayment:
+    payment = SandboxPayment.objects.filter(order_id=order_id).first()
+    if payment is None or not user.pk or payment.customer_key != str(user.pk):
+        raise Http404
+    return payment
+
+
 def sandbox_approve(order_id: str, *, approve: bool = True) -> dict:
     """The gateway approves (or declines) a payment and calls back. Returns the outcome."""
     with transaction.atomic():
@@ -39,11 +52,13 @@ def sandbox_approve(order_id: str, *, approve: bool = True) -> dict:
         if payment.status == "ready":
             payment.status = "approved" if approve else "failed"
             payment.payment_key = "pay_" + secrets.token_hex(10)
-            payment.save(update_fields=["status", "payment_key"])
+            if approve:
+                payment.approved_at = timezone.now()
+            payment.save(update_fields=["status", "payment_key", "approved_at"])
     body, headers = SandboxProvider.build_callback(
         order_id=payment.order_id,
         amount=payment.amount,
-        event_type="payment.approved" if payment.status == "approved" else "payment.failed",
+        event_type="payment.failed" if payment.status == "failed" else "payment.approved",
         payment_key=payment.payment_key,
     )
     try:
@@ -56,16 +71,26 @@ def sandbox_approve(order_id: str, *, approve: bool = True) -> dict:
 @login_required
 def checkout(request, order_id):
     _enabled()
-    payment = get_object_or_404(SandboxPayment, order_id=order_id)
+    payment = _payment_of(request.user, order_id)
     if request.method == "POST":
         sandbox_approve(order_id, approve=request.POST.get("decision") == "approve")
         return redirect(payment.return_path or "/")
     return render(request, "vouchers/sandbox_checkout.html", {"payment": payment})
 
 
-@csrf_exempt
-@require_POST
-def api_approve(request, order_id):
-    """For scripts (the bank test): the citizen approves the payment at the gateway."""
-    _enabled()
-    return JsonResponse(sandbox_approve(order_id, approve=request.GET.get("decline") is None))
+class ApproveApi(APIView):
+    """For scripts (the bank test): the citizen who ordered approves (or, with ``?decline``,
+    declines) the payment at the gateway, with their session or token."""
+
+    # A person's session or token: a counter device is nobody's customer.
+    authentication_classes = [UserTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    schema = None  # the sandbox gateway is not part of the API
+
+    def post(self, request, order_id):
+        _enabled()
+        _payment_of(request.user, order_id)
+        return Response(sandbox_approve(order_id, approve=request.GET.get("decline") is None))
+
+
+api_approve = ApproveApi.as_view()

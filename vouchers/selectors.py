@@ -231,3 +231,37 @@ def policy_overview(*, today: date | None = None) -> PolicyOverview:
         budget_funded=sum(b.amount for b in budgets),
         budget_remaining=budget_remaining(),
     )
+
+
+@dataclass(frozen=True)
+class ProviderBooks:
+    """The payment providers' side for the operations page: the latest reconciliation of each,
+    what staff must still settle, and the calls still on their way to a provider."""
+
+    reconciliations: list
+    open_discrepancies: list
+    pending_calls: int
+    overdue_calls: int
+
+
+def provider_books(*, limit: int = 50) -> ProviderBooks:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import ProviderCall, ProviderDiscrepancy, ProviderReconciliation
+
+    latest = {}
+    for rec in ProviderReconciliation.objects.order_by("-business_date", "provider")[:20]:
+        latest.setdefault(rec.provider, rec)
+    pending = ProviderCall.objects.filter(status=ProviderCall.Status.PENDING)
+    return ProviderBooks(
+        reconciliations=list(latest.values()),
+        open_discrepancies=list(
+            ProviderDiscrepancy.objects.filter(resolved_at__isnull=True).select_related("charge")[
+                :limit
+            ]
+        ),
+        pending_calls=pending.count(),
+        overdue_calls=pending.filter(created_at__lt=timezone.now() - timedelta(hours=1)).count(),
+    )

@@ -24,4 +24,9 @@ urlpatterns = [
         name="policy-override-withdraw",
     ),
     path("policy/budgets/", views.policy_budget, name="policy-budget"),
+    path(
+        "provider-differences/<int:discrepancy_id>/resolve/",
+        views.discrepancy_resolve,
+        name="discrepancy-resolve",
+    ),
 ]

@@ -27,7 +27,7 @@ from .forms import (
     PolicyOverrideForm,
     RefundForm,
 )
-from .models import CitizenGroup, Payment, PolicyOverride
+from .models import CitizenGroup, Payment, PolicyOverride, ProviderDiscrepancy
 
 wallet_required = permission_required("vouchers.use_wallet", raise_exception=True)
 
@@ -331,3 +331,22 @@ def policy_budget(request):
             )
             return redirect("vouchers:policy")
     return _policy_page(request, status=400, budget_form=form)
+
+
+@login_required
+@policy_required
+@require_POST
+def discrepancy_resolve(request, discrepancy_id):
+    """Staff record how a difference with a payment provider was settled (operations page)."""
+    discrepancy = get_object_or_404(ProviderDiscrepancy, pk=discrepancy_id)
+    try:
+        services.discrepancy_resolve(
+            discrepancy=discrepancy,
+            by=request.user,
+            resolution=request.POST.get("resolution", "")[:300],
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The difference is recorded as settled."))
+    return redirect("dashboard:operations")

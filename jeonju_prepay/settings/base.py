@@ -338,5 +338,8 @@ INCENTIVE_BUDGET_SHARDS = env.int("INCENTIVE_BUDGET_SHARDS", default=16)
 # The sandbox payment gateway's signing secret (derived from SECRET_KEY when unset).
 SANDBOX_PG_SECRET = env("SANDBOX_PG_SECRET", default="")
 SANDBOX_PG_ENABLED = env.bool("SANDBOX_PG_ENABLED", default=True)
+# The share of card cancels the sandbox gateway fails as if it did not answer (the bank test's
+# provider outages; the outbox retries them). 0 everywhere else.
+SANDBOX_PG_FAIL_RATE = env.float("SANDBOX_PG_FAIL_RATE", default=0.0)
 # bench/counter_bench.py serves the floor view only when this is on (never in production).
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)

@@ -4,7 +4,30 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env("SECRET_KEY", default="dev-only-not-secret-jeonju-prepay-0000000000000000000000")
+
+
+def _installation_secret(name: str) -> str:
+    """A random secret of this installation, made on first use and kept under .data/ (never in
+    the repository): a key written in a settings file would let anyone who reads the code sign
+    sessions or sandbox-gateway callbacks of every `make run`."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    folder = Path(env("JP_DATA_DIR", default=str(BASE_DIR / ".data")))  # noqa: F405
+    path = folder / f"{name}.secret"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass  # another process made it first
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("SECRET_KEY", default="") or _installation_secret("secret-key")
+SANDBOX_PG_SECRET = env("SANDBOX_PG_SECRET", default="") or _installation_secret("sandbox-pg")
 DEMO_DATA_ALLOWED = True
 # Whitenoise serves from STATICFILES_DIRS directly while debugging: no collectstatic needed.
 WHITENOISE_USE_FINDERS = True

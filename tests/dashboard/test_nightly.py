@@ -247,7 +247,9 @@ def test_the_command_refuses_clearly(city, options, message):
 
 def test_the_command_fails_with_exit_status_when_reconciliation_fails(day_of_sales):
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE ledger_account SET balance = balance + 1 WHERE kind = 'float'")
+        cursor.execute(
+            "UPDATE ledger_account SET balance = balance + 1 WHERE kind = 'wallet_principal'"
+        )
     with time_machine.travel(at(NEXT, 2)), pytest.raises(CommandError) as failed:
         call_command(
             "run_nightly",

@@ -224,11 +224,16 @@ CITY_TABLE: dict[str, Row] = {
     "vouchers:policy-override": staff_only(),
     "vouchers:policy-override-withdraw": staff_only(),
     "vouchers:policy-budget": staff_only(),
+    "vouchers:discrepancy-resolve": staff_only(
+        kwargs=lambda w: {"discrepancy_id": w.discrepancy.pk}
+    ),
     # The sandbox payment gateway stands in for a card company's pages (development and tests
-    # only; SANDBOX_PG_ENABLED is off in production): whoever holds the order id may pay it, as
-    # at a real gateway, and scripts approve without signing in.
-    "sandbox_pg:checkout": signed_in(kwargs=order_arg),
-    "sandbox_pg:api-approve": public(kwargs=order_arg, other=MISSING),
+    # only; SANDBOX_PG_ENABLED is off in production): like a real gateway's checkout it acts only
+    # for the customer who placed the order; to anyone else the order does not exist.
+    "sandbox_pg:checkout": row(ok={"citizen_a"}, default=MISSING, kwargs=order_arg),
+    "sandbox_pg:api-approve": row(
+        ok={"citizen_a"}, default=MISSING, kwargs=order_arg, anon=UNAUTHENTICATED
+    ),
     # --- campaigns ------------------------------------------------------------------------
     "campaigns:campaign-list": signed_in(),
     "campaigns:organisation-join": signed_in(),
@@ -288,6 +293,21 @@ CITY_TABLE: dict[str, Row] = {
     "api:counter-redemptions": devices_only(),
     "api:rentals-agreement-list": staff_only(),
     "api:dashboard-totals": staff_only(),
+    # The shop's owner cancels a payment or a redemption of today at shop X. The world has no
+    # redemption: the owner gets 404 for a made-up id; everyone else is refused before that.
+    "api:shop-payment-cancel": row(
+        ok={"owner_x"},
+        forbidden={"clerk_x"} | DEVICES,
+        default=MISSING,
+        kwargs=lambda w: {"shop_id": w.shop_x.pk, "payment_id": w.payment_a.pk},
+    ),
+    "api:shop-redemption-cancel": row(
+        forbidden={"clerk_x"} | DEVICES,
+        default=MISSING,
+        kwargs=lambda w: {"shop_id": w.shop_x.pk, "redemption_id": 999_999},
+    ),
+    # Any other address under /api/: the JSON 404, to everyone.
+    "api-not-found": row(default=MISSING, anon=MISSING, other=MISSING),
 }
 
 PUBLIC_TABLE: dict[str, Row] = {

@@ -515,3 +515,58 @@ def test_a_nul_in_any_address_is_a_clear_400(world, caller):
                 elif target.startswith("/api/") and _refused(response) is not None:
                     failures.append(f"{method} {target}: {_refused(response)}")
     assert not failures, "\n".join(failures)
+
+
+# --- The parser and the API's addresses (issue 16, cases 4 and 8) -------------------------------
+
+
+NESTED = "[" * 5_000 + "]" * 5_000
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_deeply_nested_json_is_a_clear_400_everywhere(world, caller, settings, debug):
+    """5,000 nested arrays made the JSON parser recurse until Python gave up (a 500), before any
+    login was checked. Every JSON endpoint answers a clear 400 in the error shape instead."""
+    settings.DEBUG = debug
+    before = money_snapshot()
+    targets = [("anonymous", "/api/v1/auth/token", False)]
+    targets += [(e.persona, e.path, e.idempotent) for e in _endpoints(world).values()]
+    targets += [("anonymous", "/api/v1/payments/callback/sandbox", False)]
+    failures = []
+    for persona, path, idempotent in targets:
+        headers = {"Idempotency-Key": _key()} if idempotent else {}
+        response = caller(persona)(
+            "POST", path, data=NESTED, content_type="application/json", headers=headers
+        )
+        complaint = _refused(response, status=400)
+        if complaint:
+            failures.append(f"{path} as {persona}: {complaint}")
+    assert not failures, "\n".join(failures)
+    assert_nothing_moved(before, "nested JSON")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unknown_api_address_answers_the_json_error_shape(world, caller, settings, debug):
+    settings.DEBUG = debug
+    for path in ("/api/v1/no-such-thing", "/api/v2/wallet", "/api/nothing/"):
+        for method in ("GET", "POST"):
+            response = caller("citizen_a")(method, path)
+            assert _refused(response, status=404) is None, (path, response.content[:200])
+
+
+def test_a_pending_shops_device_cannot_identify_customers(world, caller):
+    """A device registered while the shop waited for approval read customers' masked names and
+    balances. Devices work only for approved shops."""
+    for status in (Shop.Status.PENDING, Shop.Status.SUSPENDED):
+        Shop.objects.filter(pk=world.shop_x.pk).update(status=status)
+        response = caller("device_x")(
+            "POST",
+            "/api/v1/counter/identify",
+            data=json.dumps({"code": _code(world.citizen_a)}),
+            content_type="application/json",
+        )
+        assert response.status_code == 403, (status, response.content)
+        assert _refused(response) is None
+        body = response.content.decode()
+        assert world.citizen_a.name[1:] not in body
+        assert "balance" not in body

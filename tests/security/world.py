@@ -32,7 +32,7 @@ from tests.merchants.factories import ShopFactory, add_clerk, device_for
 from tests.rentals.factories import AgreementFactory, LeaseFactory, PropertyFactory
 from tests.vouchers.conftest import charge, pay
 from vouchers.models import Payment
-from vouchers.services import budget_fund, pin_set, policy_set
+from vouchers.services import budget_fund, discrepancy_flag, pin_set, policy_set
 
 PIN = "123456"
 
@@ -84,6 +84,7 @@ class World:
     charge_a: object = None
     payment_a: object = None
     pledge_a: object = None
+    discrepancy: object = None  # a difference with the payment provider, for staff to settle
     property: object = None
     lease: object = None
     agreement: object = None
@@ -154,6 +155,15 @@ def build_world(city, other_city) -> World:
     CampaignShopFactory(campaign=campaign, shop=shop_y, bonus_bp=0)
     world.pledge_a = Pledge.objects.get(
         pk=pledge(citizen_a, campaign, shop_x, 100_000)["pledge_id"]
+    )
+
+    world.discrepancy = discrepancy_flag(
+        charge=None,
+        kind="totals",
+        detail="a difference of 1 won",
+        provider="sandbox",
+        order_id="totals:2021-01-04",
+        amount=1,
     )
 
     landlord = LandlordFactory(email="landlord@jeonju.example.kr", name="바건물주")

@@ -41,8 +41,17 @@ def float_balance():
     return sum(Account.objects.filter(kind="float").values_list("balance", flat=True))
 
 
+def clearing_balance():
+    """Minus what the sandbox gateway owes the city (card money not yet paid out)."""
+    return sum(
+        Account.objects.filter(kind="provider_clearing", provider="sandbox").values_list(
+            "balance", flat=True
+        )
+    )
+
+
 @pytest.mark.usefixtures("jeonju_policy")
-def test_a_charge_credits_principal_from_the_float(citizen):
+def test_a_charge_credits_principal_against_the_providers_clearing_account(citizen):
     created, url = charge_create(user=citizen, amount=100_000)
     assert created.status == "created"
     assert url == f"/sandbox-pg/checkout/{created.order_id}/"
@@ -51,7 +60,10 @@ def test_a_charge_credits_principal_from_the_float(citizen):
     created.refresh_from_db()
     assert created.status == "paid"
     assert balances(citizen) == (100_000, 0)
-    assert float_balance() == -100_000
+    # The card money is at the provider until it pays out: the provider owes it, the float
+    # (the city's bank account for citizens' money) has not received it yet.
+    assert clearing_balance() == -100_000
+    assert float_balance() == 0
     assert MonthlyUsage.objects.get(user=citizen).charged == 100_000
 
 
@@ -84,17 +96,21 @@ def test_the_monthly_limit_is_checked_before_the_provider(citizen):
 
 
 @pytest.mark.usefixtures("jeonju_policy")
-def test_the_limit_is_enforced_again_when_the_provider_confirms(citizen):
+def test_the_limit_is_enforced_again_when_the_provider_confirms(
+    citizen, django_capture_on_commit_callbacks
+):
     first, _ = charge_create(user=citizen, amount=300_000)
     second, _ = charge_create(user=citizen, amount=300_000)  # both fit when created
     assert sandbox_approve(first.order_id)["status"] == "credited"
-    outcome = sandbox_approve(second.order_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = sandbox_approve(second.order_id)
     assert outcome["status"] == "over_limit"
     second.refresh_from_db()
     assert second.status == "failed"
     assert balances(citizen) == (300_000, 0)
-    # The card payment is given back at the provider.
+    # The card payment is given back at the provider, once the refusal has committed.
     assert SandboxPayment.objects.get(order_id=second.order_id).status == "cancelled"
+    assert clearing_balance() == -300_000
 
 
 @pytest.mark.usefixtures("jeonju_policy")
@@ -167,14 +183,22 @@ def test_bad_charge_amounts_are_refused(citizen, amount):
 
 
 @pytest.mark.usefixtures("incentive_policy")
-def test_cancel_within_7_days_returns_principal_and_removes_the_incentive(citizen, budget):
+def test_cancel_within_7_days_returns_principal_and_removes_the_incentive(
+    citizen, budget, django_capture_on_commit_callbacks
+):
     budget(1_000_000)
     created = charge(citizen, 100_000)
     assert created.incentive == 10_000
-    charge_cancel(charge=created, by=citizen)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        charge_cancel(charge=created, by=citizen)
+    # Nothing is sent to the provider before the cancellation has committed.
+    assert SandboxPayment.objects.get(order_id=created.order_id).status == "approved"
+    for callback in callbacks:
+        callback()
     created.refresh_from_db()
     assert created.status == "cancelled"
     assert balances(citizen) == (0, 0)
+    assert clearing_balance() == 0
     assert float_balance() == 0
     assert (
         sum(Account.objects.filter(kind="incentive_budget").values_list("balance", flat=True))

@@ -203,3 +203,49 @@ def test_one_budget_form_sent_eight_times_at_once_funds_the_budget_once(live_cit
     assert budget_left() == 2_500_000
     assert IncentiveBudget.objects.filter(name="동시 편성").count() == 1
     assert ledger_check().ok
+
+
+def test_cancelling_a_charge_while_the_counter_spends_it_moves_the_card_only_with_the_ledger(
+    live_city,
+):
+    """The cancel and a payment race for the same 10,000 won, twenty times. Whichever wins, the
+    card money at the provider agrees with the ledger: cancelled at the provider exactly when the
+    charge was cancelled in the ledger (issue 16, case 1: the card used to be refunded first and
+    the ledger refused after)."""
+    from vouchers.models_sandbox import SandboxPayment
+    from vouchers.services import charge_cancel
+
+    _policy()
+    _budget(1_000_000)
+    shop = ShopFactory()
+    outcomes = []
+    for round_ in range(20):
+        citizen = CitizenFactory()
+        created = charge(citizen, 10_000)
+
+        def act(i, citizen=citizen, created=created, round_=round_):
+            if i == 0:
+                return charge_cancel(charge=created, by=citizen).status
+            return wallet_pay(
+                user=citizen,
+                shop=shop,
+                amount=10_000,
+                method="shop_qr",
+                idem=Idem.of(f"user:{citizen.pk}", f"race-{round_}", "t"),
+            ).status_code
+
+        cancelled, paid = race(live_city, 2, act)
+        created.refresh_from_db()
+        at_provider = SandboxPayment.objects.get(order_id=created.order_id).status
+        if created.status == "cancelled":
+            assert cancelled == "cancelled", (cancelled, paid)
+            assert isinstance(paid, InsufficientBalanceError), paid
+            assert at_provider == "cancelled"
+            assert balances(citizen) == (0, 0)
+        else:
+            assert created.status == "paid"
+            assert paid == 201, paid
+            assert at_provider == "approved", (cancelled, paid)
+            assert balances(citizen) == (0, 1_000)  # 10% cashback on the 10,000 paid
+        outcomes.append(created.status)
+    assert ledger_check().ok

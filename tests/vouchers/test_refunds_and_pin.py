@@ -56,7 +56,11 @@ def test_refund_returns_only_principal_and_the_incentive_to_the_budget(citizen, 
     }
     after = sum(Account.objects.filter(kind="incentive_budget").values_list("balance", flat=True))
     assert after - before == 7_000
-    assert sum(Account.objects.filter(kind="float").values_list("balance", flat=True)) == -70_000
+    # 30,000 left the float for the citizen's bank account; the 100,000 charged is still owed
+    # by the provider (its clearing account) until it pays the city out.
+    assert sum(Account.objects.filter(kind="float").values_list("balance", flat=True)) == 30_000
+    clearing = Account.objects.filter(kind="provider_clearing").values_list("balance", flat=True)
+    assert sum(clearing) == -100_000
     assert refund(citizen) == body  # a retry with the same key
 
 

@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from cities.services import public_tenant_ensure
-from dashboard.schedule import nightly_schedule_ensure
+from dashboard.schedule import nightly_schedule_ensure, outbox_schedule_ensure
 
 
 class Command(BaseCommand):
@@ -24,4 +24,7 @@ class Command(BaseCommand):
         _task, created = nightly_schedule_ensure()
         if created:
             self.stdout.write("Nightly run scheduled at 02:00 Asia/Seoul (django-celery-beat).")
+        _task, created = outbox_schedule_ensure()
+        if created:
+            self.stdout.write("Payment-provider outbox swept every 5 minutes (django-celery-beat).")
         self.stdout.write(self.style.SUCCESS("Platform ready."))
