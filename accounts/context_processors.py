@@ -24,7 +24,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Wallet"), "vouchers:wallet", (Role.CITIZEN,)),
     NavItem(_("Campaigns"), "campaigns:campaign-list", (Role.CITIZEN,)),
     NavItem(_("My prepayments"), "campaigns:pledge-list", (Role.CITIZEN,)),
-    NavItem(_("Counter"), "merchants:counter-home", (Role.MERCHANT_OWNER, Role.MERCHANT_CLERK)),
+    NavItem(_("Counter"), "counter:counter-home", (Role.MERCHANT_OWNER, Role.MERCHANT_CLERK)),
     NavItem(_("My shops"), "merchants:shop-list", (Role.MERCHANT_OWNER, Role.MERCHANT_CLERK)),
     NavItem(_("Rent reductions"), "rentals:home", (Role.LANDLORD, Role.MERCHANT_OWNER)),
     NavItem(_("Dashboard"), "dashboard:home", (Role.CITY_STAFF,)),

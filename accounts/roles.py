@@ -36,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vouchers.change_policy",
         "campaigns.manage_campaign",
         "dashboard.view_dashboard",
+        "operations.run_nightly",
         "rentals.verify_agreement",
         "ledger.view_ledger",
     ],

@@ -317,9 +317,9 @@ def nightly_with_a_kill(worker: Worker, day: str, faults: collections.Counter) -
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from dashboard.models import JobRun
-    from dashboard.nightly import STEP_ORDER
-    from dashboard.tasks import nightly_run_city
+    from operations.models import JobRun
+    from operations.nightly import STEP_ORDER
+    from operations.tasks import nightly_run_city
 
     with schema_context(SCHEMA):
         nightly_run_city.apply_async(

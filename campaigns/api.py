@@ -9,15 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jeonju_prepay.api import MoneyField, idempotency_key_from
-from jeonju_prepay.http import client_ip
 from ledger.services import Idem
-from merchants.api import IsCitizen, IsCounterDevice, IsPerson
+from merchants.api import IsCitizen, IsPerson
 from merchants.models import Shop
-from merchants.selectors import shop_for_member
 from vouchers.api import IDEMPOTENCY_PARAM, idempotent_response
 
 from . import selectors, services
-from .models import Campaign, Pledge, Redemption
+from .models import Campaign, Pledge
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -210,74 +208,3 @@ class PledgeCancelApi(APIView):
         return Response(
             services.pledge_body(services.pledge_cancel(pledge=pledge, by=request.user))
         )
-
-
-class RedemptionCancelOutput(serializers.Serializer):
-    redemption_id = serializers.IntegerField()
-    amount = serializers.IntegerField()
-    cancelled = serializers.BooleanField()
-
-
-class ShopRedemptionCancelApi(APIView):
-    """The shop's owner cancels one of today's redemptions: the prepaid value back to the
-    pledges it came from, the wallet part back to the wallet."""
-
-    permission_classes = [IsPerson]
-
-    @extend_schema(request=None, responses={200: RedemptionCancelOutput})
-    def post(self, request, shop_id: int, redemption_id: int):
-        shop = shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
-        redemption = get_object_or_404(Redemption, pk=redemption_id, shop=shop)
-        redemption = services.redemption_cancel(redemption=redemption, by=request.user)
-        return Response(
-            {"redemption_id": redemption.pk, "amount": redemption.amount, "cancelled": True}
-        )
-
-
-class RedemptionInput(serializers.Serializer):
-    code = serializers.CharField(max_length=200)
-    amount = MoneyField(min_value=1, max_value=100_000_000)
-    wallet_amount = MoneyField(min_value=1, max_value=100_000_000, required=False)
-
-
-class RedemptionOutput(serializers.Serializer):
-    redemption_id = serializers.IntegerField()
-    amount = serializers.IntegerField()
-    prepaid_balance = serializers.IntegerField()
-    shop = serializers.DictField()
-    business_date = serializers.CharField()
-    wallet_payment = serializers.DictField(required=False)
-
-
-class CounterRedemptionApi(APIView):
-    """Redeem a prepaid balance at the counter (device token); optionally pay the rest of the
-    bill from the wallet in the same step (``wallet_amount``)."""
-
-    permission_classes = [IsCounterDevice]
-
-    @extend_schema(
-        request=RedemptionInput, responses={201: RedemptionOutput}, parameters=[IDEMPOTENCY_PARAM]
-    )
-    def post(self, request):
-        key = idempotency_key_from(request)
-        data = RedemptionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        device = request.user.device
-        result = services.counter_redeem(
-            shop=device.shop,
-            code=values["code"],
-            amount=values["amount"],
-            wallet_amount=values.get("wallet_amount"),
-            idem=Idem.of(
-                f"device:{device.pk}",
-                key,
-                "counter_redemption",
-                values["code"],
-                values["amount"],
-                values.get("wallet_amount"),
-            ),
-            device=device,
-            client_ip=client_ip(request),
-        )
-        return idempotent_response(result)

@@ -10,10 +10,4 @@ urlpatterns = [
     ),
     path("pledges", api.PledgesApi.as_view(), name="pledges"),
     path("pledges/<int:pledge_id>/cancel", api.PledgeCancelApi.as_view(), name="pledge-cancel"),
-    path("counter/redemptions", api.CounterRedemptionApi.as_view(), name="counter-redemptions"),
-    path(
-        "shops/<int:shop_id>/redemptions/<int:redemption_id>/cancel",
-        api.ShopRedemptionCancelApi.as_view(),
-        name="shop-redemption-cancel",
-    ),
 ]

@@ -204,7 +204,9 @@ def citizen_prepaid(*, user) -> list[PrepaidAtShop]:
 def prepaid_history(*, user, shop: Shop, limit: int = 100) -> QuerySet[Posting]:
     return (
         Posting.objects.filter(
-            account__kind=Account.Kind.PREPAID, account__owner_user=user, account__owner_shop=shop
+            account__kind=Account.Kind.PREPAID,
+            account__owner_user=user,
+            account__owner_shop_id=shop.pk,
         )
         .select_related("entry")
         .order_by("-entry_id")[:limit]

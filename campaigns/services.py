@@ -36,9 +36,9 @@ from ledger.services import (
     idempotent,
     with_retries,
 )
-from merchants.exceptions import PaymentCodeUsedError, ShopNotApprovedError, ShopPermissionError
+from merchants.exceptions import ShopNotApprovedError, ShopPermissionError
 from merchants.models import Device, Shop, ShopMember
-from merchants.services import ResolvedCode, payment_code_resolve
+from merchants.services import ResolvedCode
 from vouchers import services as wallet
 from vouchers.models import Charge, Payment, ProviderCall, ProviderDiscrepancy
 
@@ -602,43 +602,6 @@ def _pledge_check_cancellable(pledge: Pledge) -> None:
 
 
 # --- Redemption at the counter ----------------------------------------------------------------
-
-
-def counter_redeem(
-    *,
-    shop: Shop,
-    code: str,
-    amount,
-    idem: Idem,
-    wallet_amount=None,
-    device: Device | None = None,
-    actor: User | None = None,
-    client_ip: str | None = None,
-) -> IdempotentResult:
-    """Redeem ``amount`` of the customer's prepaid balance at ``shop`` (earliest-expiring pledges
-    first); with ``wallet_amount``, the rest of the bill is paid from the wallet in the same
-    step. Once per ``idem``; a retry gets the first answer even though the code is spent."""
-    amount = parse_amount(amount)
-    wallet_amount = parse_amount(wallet_amount) if wallet_amount not in (None, 0, "0", "") else None
-    try:
-        code_obj = payment_code_resolve(
-            code=code, shop=shop, device=device, actor=actor, client_ip=client_ip
-        )
-    except PaymentCodeUsedError:
-        replay = idempotency_replay(idem)
-        if replay is not None:
-            return replay
-        raise
-    return prepaid_redeem(
-        user=code_obj.user,
-        shop=shop,
-        amount=amount,
-        idem=idem,
-        wallet_amount=wallet_amount,
-        device=device,
-        actor=actor,
-        code=code_obj,
-    )
 
 
 def prepaid_redeem(

@@ -145,7 +145,7 @@ def pledge_list(request):
 def prepaid_history(request, shop_id):
     shop = get_object_or_404(Shop, pk=shop_id)
     if not Account.objects.filter(
-        kind="prepaid", owner_user=request.user, owner_shop=shop
+        kind="prepaid", owner_user=request.user, owner_shop_id=shop.pk
     ).exists():
         return render(request, "404.html", status=404)
     return render(

@@ -1,7 +1,7 @@
 """Demo history for the dashboard: three weeks of wallet charges and payments by the city's
 neighbours (60 citizens who do not sign in: ``neighbour1@demo.kr`` ...) at the demo's approved
-shops, written in bulk by ``dashboard.synthetic`` (so without cashback), then last night's run
-for yesterday, which settles the shops and refreshes the dashboard's figures of every past day.
+shops, written in bulk by ``dashboard.synthetic`` (so without cashback). Last night's run
+(``operations.demo``) then settles the shops and refreshes the figures of every past day.
 Today's activity comes from the other apps' demo data and is shown live."""
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from vouchers.models import Charge
 from vouchers.services import wallet_get_or_create
 
 from . import synthetic
-from .nightly import nightly_run
 
 NEIGHBOURS = 60
 DAYS = 21
@@ -51,7 +50,6 @@ def seed(ctx) -> None:
     today = business_date_today()
     with transaction.atomic():  # all the history or none of it
         _history(today, 40 if ctx.is_main_city else 15)
-    nightly_run(business_date=today - timedelta(days=1), trigger="demo")
     ctx.notes.append(
         f"Dashboard: {DAYS} days of history by {len(neighbours)} neighbours; staff@demo.kr sees"
         " it at /dashboard/."

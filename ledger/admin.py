@@ -32,10 +32,10 @@ class PostingInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "owner_user", "owner_shop", "shard", "balance")
+    list_display = ("id", "kind", "owner_user", "owner_shop_id", "shard", "provider", "balance")
     list_filter = ("kind",)
-    search_fields = ("owner_user__email", "owner_shop__name")
-    list_select_related = ("owner_user", "owner_shop")
+    search_fields = ("owner_user__email",)
+    list_select_related = ("owner_user",)
 
 
 @admin.register(Entry)

@@ -90,13 +90,9 @@ class Account(models.Model):
         related_name="ledger_accounts",
         db_index=False,  # the one-per-owner unique index leads with it
     )
-    owner_shop = models.ForeignKey(
-        "merchants.Shop",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="ledger_accounts",
-    )
+    # The shop's id, without a foreign key: the ledger sits below the shops in the layers and
+    # knows an owner only by number (shops are never deleted; they close).
+    owner_shop_id = models.BigIntegerField(null=True, blank=True)
     shard = models.PositiveSmallIntegerField(default=0)
     # The payment provider a ``provider_clearing`` account is for (e.g. "sandbox", "toss");
     # empty for every other kind.
@@ -116,7 +112,7 @@ class Account(models.Model):
             # Led by the owner: finding a citizen's accounts is an index look-up whatever the
             # kind; system accounts (no owner) are found by their NULLs, kind and shard.
             models.UniqueConstraint(
-                fields=["owner_user", "owner_shop", "kind", "shard", "provider"],
+                fields=["owner_user", "owner_shop_id", "kind", "shard", "provider"],
                 name="ledger_account_one_per_owner",
                 nulls_distinct=False,
             ),
@@ -126,13 +122,13 @@ class Account(models.Model):
                     Q(
                         kind__in=["wallet_principal", "wallet_incentive"],
                         owner_user__isnull=False,
-                        owner_shop__isnull=True,
+                        owner_shop_id__isnull=True,
                     )
-                    | Q(kind="prepaid", owner_user__isnull=False, owner_shop__isnull=False)
+                    | Q(kind="prepaid", owner_user__isnull=False, owner_shop_id__isnull=False)
                     | Q(
                         kind__in=["shop_payable", "shop_payouts", "prepaid_issued"],
                         owner_user__isnull=True,
-                        owner_shop__isnull=False,
+                        owner_shop_id__isnull=False,
                     )
                     | Q(
                         kind__in=[
@@ -143,19 +139,21 @@ class Account(models.Model):
                             "outside_world",
                         ],
                         owner_user__isnull=True,
-                        owner_shop__isnull=True,
+                        owner_shop_id__isnull=True,
                     )
                     | Q(
                         kind="provider_clearing",
                         owner_user__isnull=True,
-                        owner_shop__isnull=True,
+                        owner_shop_id__isnull=True,
                     )
                 )
                 & (Q(kind="provider_clearing", provider__gt="") | Q(provider="")),
                 name="ledger_account_owner_shape",
             ),
         ]
-        indexes = [models.Index(fields=["owner_shop", "kind"])]
+        indexes = [
+            models.Index(fields=["owner_shop_id", "kind"], name="ledger_acco_owner_s_519e2a_idx")
+        ]
         permissions = [("view_ledger", "Can read the ledger and its checks")]
 
     def __str__(self) -> str:
@@ -186,6 +184,7 @@ class Entry(models.Model):
         FUNDING = "funding", _("Budget funding")
         REVERSAL = "reversal", _("Reversal")
         ADJUSTMENT = "adjustment", _("Adjustment")
+        PROVIDER_PAYOUT = "provider_payout", _("Payout from a payment provider")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     business_date = models.DateField(_("business date (Asia/Seoul)"))
@@ -200,14 +199,7 @@ class Entry(models.Model):
         related_name="+",
         db_index=False,
     )
-    device = models.ForeignKey(
-        "merchants.Device",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    device_id = models.BigIntegerField(null=True, blank=True)  # the counter device, by number
     memo = models.CharField(_("memo"), max_length=200, blank=True)
     reverses = models.OneToOneField(
         "self",

@@ -90,19 +90,3 @@ class DeviceForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Clerk's email"))
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Customer's code"),
-        max_length=200,
-        widget=forms.TextInput(
-            attrs={
-                "inputmode": "numeric",
-                "autocomplete": "off",
-                "class": "code-input",
-                "placeholder": "0000 0000 0000 0000",
-                "autofocus": True,
-            }
-        ),
-    )

@@ -1,5 +1,5 @@
 """Settlement: each shop's sales of a business date paid out, a statement per shop, and one
-bank-transfer file per city and date. Run by the nightly job (``dashboard.nightly``).
+bank-transfer file per city and date. Run by the nightly job (``operations.nightly``).
 
 What a shop is paid
 -------------------
@@ -389,7 +389,7 @@ def statement_csv_lines(*, statement: Statement) -> Iterator[str]:
     yield _csv_line(_("Reference"), statement.reference)
     yield "\r\n"
     yield _csv_line(_("Time"), _("Transaction"), _("Kind"), _("Amount (won)"))
-    payable = Account.objects.filter(kind=Account.Kind.SHOP_PAYABLE, owner_shop=shop).first()
+    payable = Account.objects.filter(kind=Account.Kind.SHOP_PAYABLE, owner_shop_id=shop.pk).first()
     if payable is None:
         return
     kinds = dict(Entry.Kind.choices)

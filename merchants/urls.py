@@ -7,7 +7,6 @@ app_name = "merchants"
 urlpatterns = [
     path("", views.shop_list, name="shop-list"),
     path("register/", views.shop_register, name="shop-register"),
-    path("counter/", views.counter_home, name="counter-home"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("review/", views.review_list, name="review-list"),
     path("review/policy/", views.policy, name="policy"),
@@ -29,15 +28,5 @@ urlpatterns = [
         "<int:shop_id>/statements/<str:business_date>.csv",
         views.statement_csv,
         name="statement-csv",
-    ),
-    path("<int:shop_id>/counter/", views.counter, name="counter"),
-    path("<int:shop_id>/counter/identify/", views.counter_identify, name="counter-identify"),
-    path("<int:shop_id>/counter/pay/", views.counter_pay, name="counter-pay"),
-    path("<int:shop_id>/counter/redeem/", views.counter_redeem, name="counter-redeem"),
-    path("<int:shop_id>/counter/recent/", views.counter_recent, name="counter-recent"),
-    path(
-        "<int:shop_id>/counter/payments/<int:payment_id>/cancel/",
-        views.counter_payment_cancel,
-        name="counter-payment-cancel",
     ),
 ]

@@ -1,5 +1,6 @@
-"""Pages for shop owners and clerks (their shops, devices, clerks, the counter) and for city
-staff (the review queue and the shop policy). Thin: parse, call one service or selector."""
+"""Pages for shop owners and clerks (their shops, devices, clerks, statements) and for city
+staff (the review queue and the shop policy). Thin: parse, call one service or selector.
+The counter's pages are the ``counter`` app's."""
 
 from __future__ import annotations
 
@@ -15,22 +16,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaigns.exceptions import InsufficientPrepaidError
-from campaigns.services import counter_redeem as counter_redeem_service
 from jeonju_prepay.exceptions import ApplicationError
-from jeonju_prepay.http import client_ip
-from ledger.money import parse_amount
-from ledger.selectors import citizen_balances
-from ledger.services import Idem
-from vouchers import services as wallet_services
-from vouchers.forms import CounterPayForm, CounterRedeemForm
-from vouchers.models import Payment
-from vouchers.selectors import shop_recent_payments
 
 from . import selectors, services, settlement
-from .api import identify_body
 from .forms import (
-    CodeForm,
     DeviceForm,
     InviteForm,
     ReviewForm,
@@ -191,7 +180,7 @@ def invitation_accept(request, token):
     if request.method == "POST":
         member = services.clerk_invitation_accept(token=token, user=request.user)
         messages.success(request, _("You are now a clerk of %(shop)s.") % {"shop": member.shop})
-        return redirect("merchants:counter", shop_id=member.shop_id)
+        return redirect("counter:counter", shop_id=member.shop_id)
     return render(request, "merchants/invitation_accept.html", {"token": token})
 
 
@@ -224,160 +213,6 @@ def statement_csv(request, shop_id, business_date):
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statement-{shop.pk}-{day:%Y%m%d}.csv"'
     return response
-
-
-# --- The counter -----------------------------------------------------------------------------
-
-
-@login_required
-def counter_home(request):
-    shops = list(selectors.shops_of_user(request.user))
-    if len(shops) == 1:
-        return redirect("merchants:counter", shop_id=shops[0].pk)
-    return render(request, "merchants/counter_home.html", {"shops": shops})
-
-
-@login_required
-def counter(request, shop_id):
-    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
-    return render(request, "merchants/counter.html", {"shop": shop, "form": CodeForm()})
-
-
-@login_required
-@require_POST
-def counter_identify(request, shop_id):
-    """htmx: identify the citizen from a typed or scanned code (the code is not spent)."""
-    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
-    form = CodeForm(request.POST)
-    context = {"shop": shop, "form": form}
-    status = 200
-    if form.is_valid():
-        try:
-            code_obj = services.payment_code_resolve(
-                code=form.cleaned_data["code"],
-                shop=shop,
-                actor=request.user,
-                client_ip=client_ip(request),
-            )
-        except ApplicationError as exc:
-            context["error"] = exc.message
-            status = exc.status if exc.status == 429 else 200
-        else:
-            context["found"] = identify_body(code_obj=code_obj, shop=shop)
-            context["pay_form"] = CounterPayForm(initial={"code": form.cleaned_data["code"]})
-            context["redeem_form"] = CounterRedeemForm(initial={"code": form.cleaned_data["code"]})
-    return render(request, "merchants/partials/counter_result.html", context, status=status)
-
-
-@login_required
-@require_POST
-def counter_pay(request, shop_id):
-    """htmx: take a wallet payment from the identified customer's code."""
-    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
-    form = CounterPayForm(request.POST)
-    context: dict = {"shop": shop}
-    if not form.is_valid():
-        context["error"] = _("Enter the amount in won.")
-        return render(request, "merchants/partials/counter_done.html", context)
-    data = form.cleaned_data
-    try:
-        result = wallet_services.counter_pay(
-            shop=shop,
-            code=data["code"],
-            amount=data["amount"],
-            idem=Idem.of(
-                f"user:{request.user.pk}",
-                data["idempotency_key"],
-                "counter_payment",
-                data["code"],
-                data["amount"],
-            ),
-            actor=request.user,
-            client_ip=client_ip(request),
-        )
-    except ApplicationError as exc:
-        context["error"] = exc.message
-    else:
-        context["payment"] = result.body
-    return render(request, "merchants/partials/counter_done.html", context)
-
-
-@login_required
-@require_POST
-def counter_redeem(request, shop_id):
-    """htmx: take a bill from the identified customer's prepaid balance at this shop, and the
-    rest (if any) from the wallet, in one step."""
-    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
-    form = CounterRedeemForm(request.POST)
-    context: dict = {"shop": shop}
-    if not form.is_valid():
-        context["error"] = _("Enter the bill in won.")
-        return render(request, "merchants/partials/counter_done.html", context)
-    data = form.cleaned_data
-    try:
-        bill = parse_amount(data["bill"])
-        prepaid = _prepaid_available(
-            shop=shop, code=data["code"], actor=request.user, ip=client_ip(request)
-        )
-        amount = min(bill, prepaid)
-        if amount <= 0:
-            raise InsufficientPrepaidError(_("This customer has no prepaid balance at this shop."))
-        result = counter_redeem_service(
-            shop=shop,
-            code=data["code"],
-            amount=amount,
-            wallet_amount=bill - amount or None,
-            idem=Idem.of(
-                f"user:{request.user.pk}",
-                data["idempotency_key"],
-                "counter_redemption",
-                data["code"],
-                bill,
-            ),
-            actor=request.user,
-            client_ip=client_ip(request),
-        )
-    except ApplicationError as exc:
-        context["error"] = exc.message
-    else:
-        context["redemption"] = result.body
-    return render(request, "merchants/partials/counter_done.html", context)
-
-
-def _prepaid_available(*, shop, code, actor, ip) -> int:
-    code_obj = services.payment_code_resolve(code=code, shop=shop, actor=actor, client_ip=ip)
-    return citizen_balances(user_id=code_obj.user.pk, shop_id=shop.pk).prepaid
-
-
-@login_required
-@require_POST
-def counter_payment_cancel(request, shop_id, payment_id):
-    """The owner cancels one of today's payments (the money goes back to the wallet)."""
-    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
-    payment = get_object_or_404(Payment, pk=payment_id, shop=shop)
-    try:
-        wallet_services.payment_cancel(payment=payment, by=request.user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("Payment of %(amount)s won cancelled.") % {"amount": f"{payment.amount:,}"}
-        )
-    return redirect("merchants:counter", shop_id=shop.pk)
-
-
-@login_required
-def counter_recent(request, shop_id):
-    """htmx, polled every 2 seconds: today's latest payments at this shop, so a payment made
-    by a citizen scanning the shop's QR shows at the counter at once."""
-    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id)
-    payments = shop_recent_payments(shop=shop)
-    is_owner = selectors.member_role(user=request.user, shop=shop) == "owner"
-    return render(
-        request,
-        "merchants/partials/counter_recent.html",
-        {"shop": shop, "payments": payments, "is_owner": is_owner},
-    )
 
 
 # --- City staff ---------------------------------------------------------------------------------
@@ -441,7 +276,7 @@ def _outstanding_prepaid(shop) -> int:
     from ledger.models import Account
 
     balance = (
-        Account.objects.filter(owner_shop=shop, kind=Account.Kind.PREPAID_ISSUED)
+        Account.objects.filter(owner_shop_id=shop.pk, kind=Account.Kind.PREPAID_ISSUED)
         .values_list("balance", flat=True)
         .first()
     )

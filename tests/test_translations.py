@@ -13,17 +13,11 @@ import pytest
 from django.utils.translation.template import templatize
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = [
-    "accounts",
-    "campaigns",
-    "cities",
-    "dashboard",
-    "jeonju_prepay",
-    "ledger",
-    "merchants",
-    "rentals",
-    "vouchers",
-]
+APPS = sorted(
+    p.name
+    for p in Path(__file__).resolve().parents[1].iterdir()
+    if (p / "apps.py").exists() or p.name == "jeonju_prepay"
+)
 PO = ROOT / "locale" / "ko" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 KEYWORDS = ["gettext", "gettext_lazy", "_", "ngettext:1,2", "ngettext_lazy:1,2", "pgettext:1c,2"]

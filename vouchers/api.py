@@ -10,14 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jeonju_prepay.api import MoneyField, idempotency_key_from
-from jeonju_prepay.http import client_ip
 from ledger.services import Idem
-from merchants.api import IsCitizen, IsCounterDevice, IsPerson
+from merchants.api import IsCitizen
 from merchants.models import Shop
-from merchants.selectors import shop_for_member
 
 from . import selectors, services
-from .models import Payment
 
 IDEMPOTENCY_PARAM = OpenApiParameter(
     "Idempotency-Key",
@@ -127,29 +124,6 @@ class ChargeCancelApi(APIView):
         return Response(_charge_body(services.charge_cancel(charge=charge, by=request.user)))
 
 
-class PaymentCancelOutput(serializers.Serializer):
-    payment_id = serializers.IntegerField()
-    amount = serializers.IntegerField()
-    status = serializers.CharField()
-
-
-class ShopPaymentCancelApi(APIView):
-    """The shop's owner cancels one of today's payments (the money back to the wallet). A
-    payment that paid for a pledge, or the wallet part of a redemption, is refused with 409:
-    it is cancelled only with its pledge or redemption."""
-
-    permission_classes = [IsPerson]
-
-    @extend_schema(request=None, responses={200: PaymentCancelOutput})
-    def post(self, request, shop_id: int, payment_id: int):
-        shop = shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
-        payment = get_object_or_404(Payment, pk=payment_id, shop=shop)
-        payment = services.payment_cancel(payment=payment, by=request.user)
-        return Response(
-            {"payment_id": payment.pk, "amount": payment.amount, "status": payment.status}
-        )
-
-
 class CallbackOutput(serializers.Serializer):
     status = serializers.CharField()
     message = serializers.CharField()
@@ -179,36 +153,6 @@ class PaymentOutput(serializers.Serializer):
     method = serializers.CharField()
     business_date = serializers.CharField()
     wallet_balance = serializers.DictField(required=False)
-
-
-class CounterPaymentInput(serializers.Serializer):
-    code = serializers.CharField(max_length=200)
-    amount = MoneyField(min_value=1, max_value=100_000_000)
-
-
-class CounterPaymentApi(APIView):
-    """A wallet payment at the counter from the customer's code (device token)."""
-
-    permission_classes = [IsCounterDevice]
-
-    @extend_schema(
-        request=CounterPaymentInput, responses={201: PaymentOutput}, parameters=[IDEMPOTENCY_PARAM]
-    )
-    def post(self, request):
-        key = idempotency_key_from(request)
-        data = CounterPaymentInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        device = request.user.device
-        code, amount = data.validated_data["code"], data.validated_data["amount"]
-        result = services.counter_pay(
-            shop=device.shop,
-            code=code,
-            amount=amount,
-            idem=Idem.of(f"device:{device.pk}", key, "counter_payment", code, amount),
-            device=device,
-            client_ip=client_ip(request),
-        )
-        return idempotent_response(result)
 
 
 class QrPaymentInput(serializers.Serializer):

@@ -14,11 +14,5 @@ urlpatterns = [
     ),
     path("wallet/payments", api.QrPaymentApi.as_view(), name="wallet-payments"),
     path("wallet/refund", api.RefundApi.as_view(), name="wallet-refund"),
-    path("counter/payments", api.CounterPaymentApi.as_view(), name="counter-payments"),
-    path(
-        "shops/<int:shop_id>/payments/<int:payment_id>/cancel",
-        api.ShopPaymentCancelApi.as_view(),
-        name="shop-payment-cancel",
-    ),
     path("payments/callback/<str:provider>", api.CallbackApi.as_view(), name="payments-callback"),
 ]

@@ -63,11 +63,6 @@ class RefundForm(IdempotentForm):
     pass
 
 
-class CounterPayForm(IdempotentForm):
-    code = forms.CharField(widget=forms.HiddenInput, max_length=200)
-    amount = AmountField(label=_("Amount (won)"))
-
-
 def _rate(label, required=True, help_text=""):
     return forms.IntegerField(
         label=label, required=required, min_value=0, max_value=5000, help_text=help_text
@@ -206,10 +201,3 @@ class BudgetFundForm(IdempotentForm):
 
 class CitizenGroupForm(forms.Form):
     citizen_group = forms.ChoiceField(label=_("Citizen group"), choices=CitizenGroup.choices)
-
-
-class CounterRedeemForm(IdempotentForm):
-    """The bill at the counter: prepaid value first, the rest from the wallet."""
-
-    code = forms.CharField(widget=forms.HiddenInput, max_length=200)
-    bill = AmountField(label=_("Bill (won)"))

@@ -180,14 +180,6 @@ def payments_of_user(*, user, limit: int = 20) -> QuerySet[Payment]:
     return Payment.objects.filter(user=user).select_related("shop").order_by("-created_at")[:limit]
 
 
-def shop_recent_payments(*, shop, limit: int = 10) -> QuerySet[Payment]:
-    return (
-        Payment.objects.filter(shop=shop, business_date=business_date_today())
-        .select_related("user")
-        .order_by("-created_at")[:limit]
-    )
-
-
 @dataclass(frozen=True)
 class PolicyOverview:
     """What the staff's wallet-policy page shows."""

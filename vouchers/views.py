@@ -349,4 +349,4 @@ def discrepancy_resolve(request, discrepancy_id):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The difference is recorded as settled."))
-    return redirect("dashboard:operations")
+    return redirect("operations:operations")

@@ -58,8 +58,10 @@ TENANT_APPS = [
     "merchants",
     "vouchers",
     "campaigns",
+    "counter",
     "rentals",
     "dashboard",
+    "operations",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -123,7 +125,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Seoul"
 # django-celery-beat's schedule (public schema), tenant-aware: see dashboard/scheduler.py.
-CELERY_BEAT_SCHEDULER = "dashboard.scheduler:PublicDatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "operations.scheduler:PublicDatabaseScheduler"
 # The queue tasks are sent to and workers read by default (a test worker gets one of its own).
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 # A task a dead worker held is delivered again after this long (acks_late: the runs are

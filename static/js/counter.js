@@ -44,12 +44,14 @@
       .catch(function () { status.textContent = "Camera not available; type the code."; });
   });
   // Once a result is shown, clear the code field for the next customer (the result keeps the
-  // code it needs). Other swaps (the list of today's payments, polled) leave the field alone.
+  // code it needs) and put the focus where the clerk goes next: the bill's amount while a
+  // customer is identified (after a refusal too, the amount kept), else the code field. Other
+  // swaps (today's activity, polled) leave the focus alone.
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (!event.detail.target || event.detail.target.id !== "counter-result") { return; }
     var input = form.querySelector("input[name=code]");
     if (input) { input.value = ""; }
     var amount = document.querySelector("#counter-result input[name=amount]");
-    if (amount) { amount.focus(); }
+    if (amount) { amount.focus(); amount.select(); } else if (input) { input.focus(); }
   });
 })();

@@ -54,7 +54,7 @@ def test_pledge_from_the_phone_then_redeem_part_at_the_counter(live_server_url, 
     counter.locator(".identified").wait_for()
     assert counter.locator("#prepaid-balance").inner_text() == "105,000원"
     counter.get_by_label("결제 금액 (원)").fill("30000")
-    counter.get_by_role("button", name="선결제 잔액 사용").click()
+    counter.get_by_role("button", name="결제 받기").click()
     counter.locator("#counter-redeemed").wait_for()
     assert counter.locator("#counter-prepaid-left").inner_text() == "75,000원"
 

@@ -40,7 +40,7 @@ pledge.n = 0
 
 def prepaid(user, shop):
     return int(
-        Account.objects.filter(kind="prepaid", owner_user=user, owner_shop=shop)
+        Account.objects.filter(kind="prepaid", owner_user=user, owner_shop_id=shop.pk)
         .values_list("balance", flat=True)
         .first()
         or 0

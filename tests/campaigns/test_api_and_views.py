@@ -172,10 +172,10 @@ def test_counter_page_takes_a_bill_from_the_prepaid_balance_then_the_wallet(
     client = client_for(shop.owner)
     page = client.post(f"/shops/{shop.pk}/counter/identify/", {"code": code}).content.decode()
     assert "105,000원" in page
-    key = page.split('id="redeem-form"')[1].split('name="idempotency_key" value="')[1].split('"')[0]
+    key = page.split('id="bill-form"')[1].split('name="idempotency_key" value="')[1].split('"')[0]
     done = client.post(
-        f"/shops/{shop.pk}/counter/redeem/",
-        {"code": code, "bill": "120000", "idempotency_key": key},
+        f"/shops/{shop.pk}/counter/bill/",
+        {"code": code, "amount": "120000", "idempotency_key": key},
     ).content.decode()
     assert "105,000원" in done
     assert "15,000원" in done  # from the wallet

@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from campaigns.exceptions import InsufficientPrepaidError
-from campaigns.services import counter_redeem, pledge_with_card
+from campaigns.services import pledge_with_card
+from counter.services import counter_redeem
 from ledger.models import Account
 from ledger.selectors import ledger_check
 from ledger.services import Idem
@@ -69,6 +70,6 @@ def test_two_devices_redeeming_one_prepaid_balance_never_overdraw_it(live_city):
     results = race(live_city, 40, redeem_once, workers=2)
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert sum(results) == 96_000  # 16 times 6,000; a 17th would overdraw the 100,000
-    balance = Account.objects.get(kind="prepaid", owner_user=citizen, owner_shop=shop).balance
+    balance = Account.objects.get(kind="prepaid", owner_user=citizen, owner_shop_id=shop.pk).balance
     assert balance == 4_000
     assert ledger_check().ok

@@ -51,7 +51,7 @@ def rich(citizen, budget):
 
 
 def payable(shop):
-    return Account.objects.get(kind="shop_payable", owner_shop=shop).balance
+    return Account.objects.get(kind="shop_payable", owner_shop_id=shop.pk).balance
 
 
 def test_a_wallet_pledge_pays_the_shop_and_gives_a_prepaid_balance_with_the_bonus(
@@ -65,7 +65,7 @@ def test_a_wallet_pledge_pays_the_shop_and_gives_a_prepaid_balance_with_the_bonu
     assert body["payment"]["cashback"] == 10_000  # a wallet payment earns cashback like any other
     assert prepaid(rich, shop) == 105_000
     assert payable(shop) == 100_000
-    assert Account.objects.get(kind="prepaid_issued", owner_shop=shop).balance == -105_000
+    assert Account.objects.get(kind="prepaid_issued", owner_shop_id=shop.pk).balance == -105_000
     assert balances(rich) == (400_000, 10_000)
     assert Payment.objects.get().method == "pledge"
     assert ledger_check().ok
@@ -179,7 +179,7 @@ def test_partial_and_mixed_redemption(rich, campaign, shop):
     assert body["wallet_payment"]["cashback"] == 1_500
     assert sum(balances(rich)) == p_before + i_before - 15_000 + 1_500
     assert Pledge.objects.get().status == "used"
-    assert Account.objects.get(kind="prepaid_issued", owner_shop=shop).balance == 0
+    assert Account.objects.get(kind="prepaid_issued", owner_shop_id=shop.pk).balance == 0
     assert ledger_check().ok
 
 

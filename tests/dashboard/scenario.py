@@ -17,7 +17,9 @@ def at(day: dt.date, hour: int = 12, minute: int = 0) -> dt.datetime:
 
 def balance(kind: str, shop) -> int:
     return int(
-        Account.objects.filter(kind=kind, owner_shop=shop).values_list("balance", flat=True).first()
+        Account.objects.filter(kind=kind, owner_shop_id=shop.pk)
+        .values_list("balance", flat=True)
+        .first()
         or 0
     )
 

@@ -13,9 +13,9 @@ from campaigns.models import Pledge, PledgeEvent, Redemption
 from campaigns.services import pledge_cancel, pledge_with_card
 from dashboard.figures import Filters, report_build, report_totals
 from dashboard.models import KindDay, RollupDate, ShopDay
-from dashboard.nightly import nightly_run
 from dashboard.rollups import dates_missing, rollups_refresh
 from ledger.models import Posting
+from operations.nightly import nightly_run
 from tests.accounts.factories import CitizenFactory
 from tests.campaigns.conftest import pledge, redeem
 from tests.campaigns.factories import CampaignFactory, CampaignShopFactory, PhaseFactory
@@ -220,7 +220,8 @@ def test_totals_equal_the_ledger_for_the_demo_city(city):
     run) against the ledger: the last 30 days, each week of them, and today."""
     import importlib
 
-    from cities.management.commands.seed_demo import DEMO_MODULES
+    from operations.management.commands.seed_demo import DEMO_MODULES
+
     from jeonju_prepay.demo import DemoContext
     from ledger.services import business_date_today
 

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 import time_machine
 
-from dashboard.models import JobRun
 from merchants.models import Statement
+from operations.models import JobRun
 from tests.accounts.factories import CitizenFactory, OwnerFactory, StaffFactory
 from tests.dashboard.scenario import at
 from tests.merchants.factories import ShopFactory

@@ -154,7 +154,7 @@ CITY_TABLE: dict[str, Row] = {
     # shops (registering one is how anybody becomes a shop owner).
     "merchants:shop-list": signed_in(),
     "merchants:shop-register": signed_in(),
-    "merchants:counter-home": signed_in(),
+    "counter:counter-home": signed_in(),
     # The invitation page asks only "accept?"; accepting checks the token and the email.
     "merchants:invitation-accept": signed_in(
         kwargs=lambda w: {"token": w.invitation_token}, other=OK
@@ -184,16 +184,21 @@ CITY_TABLE: dict[str, Row] = {
         forbidden={"clerk_x"},
         kwargs=lambda w: {"shop_id": w.shop_x.pk, "business_date": "2021-01-04"},
     ),
-    "merchants:counter-payment-cancel": shop_x(
+    "counter:counter-payment-cancel": shop_x(
         ok={"owner_x"},
         forbidden={"clerk_x"},
         kwargs=lambda w: {"shop_id": w.shop_x.pk, "payment_id": w.payment_a.pk},
     ),
-    "merchants:counter": shop_x(),
-    "merchants:counter-identify": shop_x(),
-    "merchants:counter-pay": shop_x(),
-    "merchants:counter-redeem": shop_x(),
-    "merchants:counter-recent": shop_x(),
+    "counter:counter": shop_x(),
+    "counter:counter-identify": shop_x(),
+    "counter:counter-bill": shop_x(),
+    "counter:counter-recent": shop_x(),
+    # The world has no redemption: the owner gets 404 for a made-up id, the clerk 403.
+    "counter:counter-redemption-cancel": shop_x(
+        ok=(),
+        forbidden={"clerk_x"},
+        kwargs=lambda w: {"shop_id": w.shop_x.pk, "redemption_id": 999_999},
+    ),
     # --- dashboard (city staff) -------------------------------------------------------------
     "dashboard:home": staff_only(),
     "dashboard:shops": staff_only(),
@@ -201,10 +206,10 @@ CITY_TABLE: dict[str, Row] = {
     "dashboard:export": staff_only(
         kwargs=lambda w: {"table": "top_shops", "fmt": "xlsx"}, other=OK
     ),
-    "dashboard:operations": staff_only(),
-    "dashboard:run": staff_only(),
+    "operations:operations": staff_only(),
+    "operations:run": staff_only(),
     # No transfer file exists for that day in this world: staff get 404, others 403.
-    "dashboard:transfer-file-csv": staff_only(
+    "operations:transfer-file-csv": staff_only(
         kwargs=lambda w: {"business_date": "2021-01-04"}, overrides={"staff": MISSING}
     ),
     # --- vouchers (the wallet) -------------------------------------------------------------
@@ -291,6 +296,7 @@ CITY_TABLE: dict[str, Row] = {
     "api:pledges": citizens(),
     "api:pledge-cancel": citizen_a_only(lambda w: {"pledge_id": w.pledge_a.pk}),
     "api:counter-redemptions": devices_only(),
+    "api:counter-bills": devices_only(),
     "api:rentals-agreement-list": staff_only(),
     "api:dashboard-totals": staff_only(),
     # The shop's owner cancels a payment or a redemption of today at shop X. The world has no

@@ -243,7 +243,7 @@ def _forms(world):
         ("citizen_a", "/wallet/refund/", {"idempotency_key": "k"}),
         ("citizen_a", f"/campaigns/pledges/{world.pledge_a.pk}/cancel/", {}),
         ("citizen_a", "/shops/register/", {"name": "x"}),
-        ("owner_x", f"/shops/{x.pk}/counter/pay/", {"code": "1", "amount": "1000"}),
+        ("owner_x", f"/shops/{x.pk}/counter/bill/", {"code": "1", "amount": "1000"}),
         ("owner_x", f"/shops/{x.pk}/devices/", {"name": "new"}),
         ("owner_x", f"/rentals/agreements/{world.agreement.pk}/sign/", {}),
         ("staff", "/me/staff/new/", {"name": "x"}),

@@ -35,7 +35,7 @@ def test_payment_with_cashback_rounds_down(citizen, shop, budget):
     assert body["cashback"] == 1_234  # 10% of 12,345 is 1,234.5: down to the won
     assert balances(citizen) == (87_655, 1_234)
     assert budget_left() == 1_000_000 - 1_234
-    payable = Account.objects.get(kind="shop_payable", owner_shop=shop)
+    payable = Account.objects.get(kind="shop_payable", owner_shop_id=shop.pk)
     assert payable.balance == 12_345
     assert ledger_check().ok
 

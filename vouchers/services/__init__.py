@@ -40,7 +40,6 @@ from .common import (
 from .outbox import provider_call_deliver, provider_call_enqueue, provider_calls_deliver_due
 from .payments import (
     PaymentTerms,
-    counter_pay,
     payment_cancel,
     payment_dependant_register,
     payment_reverse,
@@ -114,7 +113,6 @@ __all__ = [
     "charge_refunded_at_provider",
     "clearing_account_id",
     "clearing_owed",
-    "counter_pay",
     "discrepancy_flag",
     "discrepancy_resolve",
     "holding_limit_check",

@@ -43,7 +43,7 @@ from merchants.exceptions import (
     ShopNotApprovedError,
 )
 from merchants.models import Device, Shop
-from merchants.services import ResolvedCode, payment_code_resolve
+from merchants.services import ResolvedCode
 
 from ..exceptions import PaymentError, PaymentNotCancellableError
 from ..models import Payment
@@ -51,44 +51,6 @@ from ..rules import Rules, rules_on
 from .common import month_of, shard_of
 from .usage import usage_cashback_return, usage_ensure
 from .wallets import pin_verify, wallet_get_or_create
-
-
-def counter_pay(
-    *,
-    shop: Shop,
-    code: str,
-    amount,
-    idem: Idem,
-    device: Device | None = None,
-    actor: User | None = None,
-    client_ip: str | None = None,
-) -> IdempotentResult:
-    """A payment at the counter from the customer's code (customer-presented).
-
-    A retry with the same Idempotency-Key gets the first answer even though the code is spent.
-    """
-    amount = parse_amount(amount)
-    try:
-        code_obj = payment_code_resolve(
-            code=code, shop=shop, device=device, actor=actor, client_ip=client_ip
-        )
-    except PaymentCodeUsedError:
-        # A retry of a payment that went through spent the code: answer it as the first time.
-        replay = idempotency_replay(idem)
-        if replay is not None:
-            return replay
-        raise
-    return wallet_pay(
-        user=code_obj.user,
-        shop=shop,
-        amount=amount,
-        method=Payment.Method.CUSTOMER_CODE,
-        idem=idem,
-        device=device,
-        actor=actor,
-        code=code_obj,
-        citizen_group=code_obj.citizen_group,
-    )
 
 
 def qr_pay(*, user: User, shop: Shop, amount, pin, idem: Idem) -> IdempotentResult:

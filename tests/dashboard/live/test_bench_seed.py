@@ -9,11 +9,11 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from dashboard.nightly import nightly_run
 from jeonju_prepay.db import snapshot
 from ledger.models import Account
 from ledger.selectors import ledger_check
 from merchants.models import Statement
+from operations.nightly import nightly_run
 from vouchers.models import Payment
 
 pytestmark = pytest.mark.slow
