@@ -357,7 +357,7 @@ def _payouts_record(provider, business_date: date) -> int:
             ]
             parts = _split_signed(payout.amount, len(shards))
             entry = entry_post(
-                kind=Entry.Kind.SETTLEMENT,
+                kind=Entry.Kind.PROVIDER_PAYOUT,
                 legs=[Leg(float_account.pk, -payout.amount)]
                 + [Leg(s, p) for s, p in zip(shards, parts, strict=True) if p],
                 idempotency_key=f"provider-payout:{provider.name}:{payout.payout_id}",
