@@ -220,10 +220,9 @@ def test_totals_equal_the_ledger_for_the_demo_city(city):
     run) against the ledger: the last 30 days, each week of them, and today."""
     import importlib
 
-    from operations.management.commands.seed_demo import DEMO_MODULES
-
     from jeonju_prepay.demo import DemoContext
     from ledger.services import business_date_today
+    from operations.management.commands.seed_demo import DEMO_MODULES
 
     ctx = DemoContext(city=city)
     for name in DEMO_MODULES:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from campaigns.models import Pledge
 from merchants import brn
 from merchants.models import Shop
