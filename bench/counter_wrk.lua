@@ -1,8 +1,9 @@
 -- wrk's script for bench/counter_wrk.py's closed loop: one connection per wrk thread, each
 -- sending its own slice of pre-built requests (a fresh customer code and Idempotency-Key each),
--- stopping by itself at a deadline so that no request is cut off in flight when wrk exits.
+-- stopping by itself after the first answer past a deadline, so that no request is cut off in
+-- flight; the bench then ends wrk with SIGINT (wrk's -d is only a cap).
 --
---   wrk -t N -c N -d SECONDS -H 'Host: ...' -s counter_wrk.lua URL -- LINES OUT N STOP_AFTER_S
+--   wrk -t N -c N -d CAP -H 'Host: ...' -s counter_wrk.lua URL -- LINES OUT N STOP_AFTER_S
 --
 -- LINES: one request a line, "path<TAB>authorization<TAB>idempotency key<TAB>json body" (empty
 -- fields are left out); line n belongs to thread n % N. OUT: where done() writes one line per
@@ -85,10 +86,18 @@ function request()
     -- Out of lines: never send a code twice (it would be a replay, not a payment). The thread
     -- stops; the bench measures its window up to here.
     exhausted = true
-    wrk.thread:stop()
+    finish()
     return requests[#requests] and wrk.format("GET", "/healthz") or ""
   end
   return req
+end
+
+-- A thread that stops says so in a file of its own, so that the bench can end wrk (SIGINT)
+-- once every thread is done rather than wait out wrk's duration.
+local function finish()
+  local marker = io.open(out_path .. ".done." .. idx, "w")
+  if marker then marker:close() end
+  wrk.thread:stop()
 end
 
 function response(status, headers, body)
@@ -101,6 +110,6 @@ function response(status, headers, body)
     or body:match('"id":%s*(%d+)') or "-1"
   if ends[k] >= deadline or k >= #requests then
     if k >= #requests and ends[k] < deadline then exhausted = true end
-    wrk.thread:stop()
+    finish()
   end
 end

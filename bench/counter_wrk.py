@@ -42,6 +42,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import time
@@ -224,9 +225,18 @@ def write_raw(path: Path, specs) -> None:
             out.write(f"{len(request)}\n".encode() + request)
 
 
-def _wait(proc: subprocess.Popen) -> tuple[int, float]:
-    """Reap ``proc``; its exit status and CPU seconds."""
-    _pid, status, usage = os.wait4(proc.pid, 0)
+def _wait(proc: subprocess.Popen, until=None) -> tuple[int, float]:
+    """Reap ``proc``; its exit status and CPU seconds. With ``until``, send it SIGINT once
+    ``until()`` is true (wrk then stops and reports)."""
+    interrupted = False
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG if until else 0)
+        if pid:
+            break
+        if not interrupted and until():
+            proc.send_signal(signal.SIGINT)
+            interrupted = True
+        time.sleep(0.05)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return proc.returncode, usage.ru_utime + usage.ru_stime
 
@@ -254,6 +264,8 @@ def run_closed(kind, specs, *, port, connections, seconds, meter, tag) -> Closed
     lines, out = WORK / f"{tag}.tsv", WORK / f"{tag}.out"
     write_lines(lines, specs)
     out.unlink(missing_ok=True)
+    for marker in WORK.glob(f"{out.name}.done.*"):
+        marker.unlink()
     before = meter.snapshot()
     with (WORK / f"{tag}.wrk.log").open("w") as log:
         proc = subprocess.Popen(
@@ -264,7 +276,7 @@ def run_closed(kind, specs, *, port, connections, seconds, meter, tag) -> Closed
                 "-c",
                 str(connections),
                 "-d",
-                f"{math.ceil(seconds) + 4}s",
+                f"{math.ceil(seconds) + 120}s",  # a cap: ended below once every thread is done
                 "--timeout",
                 "10s",
                 "-H",
@@ -281,7 +293,11 @@ def run_closed(kind, specs, *, port, connections, seconds, meter, tag) -> Closed
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        code, generator_cpu = _wait(proc)
+        # Each thread stops after its first answer past the deadline (no request is left in
+        # flight); then wrk is told to finish (SIGINT ends its sleep; it writes the results).
+        code, generator_cpu = _wait(
+            proc, until=lambda: len(list(WORK.glob(f"{out.name}.done.*"))) >= connections
+        )
     after = meter.snapshot()
     if code != 0 or not out.exists():
         raise SystemExit(f"wrk failed ({code}): see {WORK / f'{tag}.wrk.log'}")
