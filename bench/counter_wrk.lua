@@ -1,7 +1,8 @@
 -- wrk's script for bench/counter_wrk.py's closed loop: one connection per wrk thread, each
 -- sending its own slice of pre-built requests (a fresh customer code and Idempotency-Key each),
 -- stopping by itself after the first answer past a deadline, so that no request is cut off in
--- flight; the bench then ends wrk with SIGINT (wrk's -d is only a cap).
+-- flight and no connection is left open without a request; the bench then ends wrk with
+-- SIGINT (wrk's -d is only a cap).
 --
 --   wrk -t N -c N -d CAP -H 'Host: ...' -s counter_wrk.lua URL -- LINES OUT N STOP_AFTER_S
 --
@@ -76,20 +77,7 @@ function init(args)
   starts, ends, statuses, ids = {}, {}, {}, {}
   sent = 0
   exhausted = false
-end
-
-function request()
-  sent = sent + 1
-  starts[sent] = now_us()
-  local req = requests[sent]
-  if req == nil then
-    -- Out of lines: never send a code twice (it would be a replay, not a payment). The thread
-    -- stops; the bench measures its window up to here.
-    exhausted = true
-    finish()
-    return requests[#requests] and wrk.format("GET", "/healthz") or ""
-  end
-  return req
+  stopping = false
 end
 
 -- A thread that stops says so in a file of its own, so that the bench can end wrk (SIGINT)
@@ -100,6 +88,20 @@ local function finish()
   wrk.thread:stop()
 end
 
+function request()
+  if stopping or requests[sent + 1] == nil then
+    -- Done (past the deadline, or out of lines: a code is never sent twice). wrk has already
+    -- opened this connection, and a gunicorn sync worker that accepts it would sit waiting for
+    -- a request until wrk exits: give it a cheap one (not recorded), then stop the thread.
+    if not stopping then exhausted = true end
+    finish()
+    return wrk.format("GET", "/healthz")
+  end
+  sent = sent + 1
+  starts[sent] = now_us()
+  return requests[sent]
+end
+
 function response(status, headers, body)
   local k = #ends + 1
   ends[k] = now_us()
@@ -108,8 +110,7 @@ function response(status, headers, body)
   -- the shop's "id" may come before "payment_id").
   ids[k] = body:match('"payment_id":%s*(%d+)') or body:match('"redemption_id":%s*(%d+)')
     or body:match('"id":%s*(%d+)') or "-1"
-  if ends[k] >= deadline or k >= #requests then
-    if k >= #requests and ends[k] < deadline then exhausted = true end
-    finish()
+  if ends[k] >= deadline then
+    stopping = true -- the next request() stops the thread
   end
 end
