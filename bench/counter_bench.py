@@ -27,16 +27,25 @@ gunicorn runs with the project's gunicorn.conf.py, as the Dockerfile does (sync 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
-import signal
 import statistics
-import subprocess
 import threading
 import time
-import uuid
 
-from _setup import ROOT, bench_city, bench_city_drop, django_setup, percentile
+from _setup import (
+    bench_city_drop,
+    codes_issue,
+    counter_analyze,
+    counter_citizens,
+    counter_city,
+    counter_devices,
+    counter_prepaid,
+    django_setup,
+    floor_tables,
+    percentile,
+    server_shape,
+    server_start,
+    server_stop,
+)
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
@@ -46,199 +55,13 @@ HOST = "bench-counter.localhost"
 
 def prepare(users_needed: int, clients: int):
     """The bench city with a policy, a budget, funded citizens, shops and device tokens."""
-    from django.db import connection, transaction
-
-    from accounts.models import User
-    from accounts.roles import Role
-    from accounts.services import role_grant
-    from ledger.models import Account, Entry
-    from ledger.services import Leg, account_get_or_create, business_date_today, entry_post
-    from merchants import brn
-    from merchants.models import Shop, ShopMember
-    from merchants.services import device_register
-    from vouchers.models import MonthlyUsage, Policy, Wallet
-    from vouchers.services import budget_fund, policy_set
-
-    city = bench_city(SCHEMA, "카운터벤치시")
-    connection.set_tenant(city)
-    if not Policy.objects.exists():
-        policy_set(
-            by=None,
-            effective_from=dt.date(2020, 1, 1),
-            cashback_bp=1000,
-            monthly_charge_limit=10_000_000,
-            monthly_cashback_cap=10_000_000,
-        )
-        budget_fund(
-            by=None,
-            name="bench",
-            starts_on=dt.date(2020, 1, 1),
-            ends_on=dt.date(2099, 1, 1),
-            amount=10_000_000_000,
-            idempotency_key="bench",
-        )
-    shops = list(Shop.objects.filter(status="approved").order_by("id")[:8])
-    if len(shops) < 8:
-        owner = User.objects.create_user(
-            email=f"owner-{uuid.uuid4().hex[:8]}@bench.kr", password=None
-        )
-        role_grant(user=owner, role=Role.MERCHANT_OWNER)
-        for i in range(8 - len(shops)):
-            shop = Shop.objects.create(
-                owner=owner,
-                name=f"벤치 가게 {i}",
-                business_number=brn.with_check_digit(
-                    f"7{uuid.uuid4().int % 100:02d}81{uuid.uuid4().int % 9999 + 1:04d}"
-                ),
-                category="restaurant",
-                district="풍남동",
-                address="-",
-                phone="-",
-                sales_bracket="under_300m",
-                bank_name="전북은행",
-                bank_account="1234567890",
-                bank_holder="벤치",
-                status="approved",
-                public_code=uuid.uuid4().hex[:16],
-            )
-            ShopMember.objects.create(shop=shop, user=owner, role="owner")
-            shops.append(shop)
-    tokens = [
-        device_register(shop=shops[i % len(shops)], by=None, name=f"bench {i}")[1]
-        for i in range(clients)
-    ]
-
-    # Citizens: one code per payment, and a code is single-use and one live per citizen.
-    run = uuid.uuid4().hex[:8]
-    with transaction.atomic():
-        users = User.objects.bulk_create(
-            [User(email=f"c{run}-{i}@bench.kr", name="김벤치") for i in range(users_needed)]
-        )
-    # As after a citizen's first charge: wallet, both accounts, this month's usage row.
-    float_account = account_get_or_create(kind=Account.Kind.FLOAT, shard=0)
-    month = business_date_today().replace(day=1)
-    Wallet.objects.bulk_create([Wallet(user=u) for u in users])
-    MonthlyUsage.objects.bulk_create([MonthlyUsage(user=u, month=month) for u in users])
-    Account.objects.bulk_create(
-        [Account(kind=Account.Kind.WALLET_INCENTIVE, owner_user=u) for u in users]
-    )
-    principals = Account.objects.bulk_create(
-        [Account(kind=Account.Kind.WALLET_PRINCIPAL, owner_user=u) for u in users]
-    )
-    for principal in principals:
-        entry_post(
-            kind=Entry.Kind.CHARGE,
-            legs=[Leg(float_account.pk, -1_000_000), Leg(principal.pk, 1_000_000)],
-            idempotency_key=f"bench-fund-{principal.pk}",
-        )
-    return city, users, tokens, shops
+    city, shops = counter_city(SCHEMA, "카운터벤치시")
+    tokens = counter_devices(shops, clients)
+    return city, counter_citizens(users_needed), tokens, shops
 
 
-def prepare_prepaid(users, tokens_shops) -> None:
-    """Each citizen holds a prepaid balance (a pledge paid by card) at the shop whose device
-    will redeem it."""
-    from campaigns.models import Campaign, CampaignShop, Phase, Pledge
-    from ledger.models import Account, Entry
-    from ledger.services import Leg, account_get_or_create, business_date_today, entry_post
-
-    today = business_date_today()
-    campaign = Campaign.objects.filter(name="bench").first()
-    if campaign is None:
-        campaign = Campaign.objects.create(
-            name="bench",
-            starts_on=today.replace(year=today.year - 1),
-            ends_on=today.replace(year=today.year + 1),
-        )
-        Phase.objects.create(
-            campaign=campaign,
-            number=1,
-            name="all",
-            starts_on=campaign.starts_on,
-            ends_on=campaign.ends_on,
-        )
-    phase = campaign.phases.get()
-    for user, shop in zip(users, tokens_shops, strict=True):
-        CampaignShop.objects.get_or_create(campaign=campaign, shop=shop)
-        pledge = Pledge.objects.create(
-            campaign=campaign,
-            phase=phase,
-            user=user,
-            shop=shop,
-            amount=300_000,
-            value=300_000,
-            remaining=300_000,
-            paid_with="card",
-            status="active",
-            business_date=today,
-            valid_until=today.replace(year=today.year + 1),
-        )
-        prepaid = account_get_or_create(kind=Account.Kind.PREPAID, user=user, shop=shop)
-        issued = account_get_or_create(kind=Account.Kind.PREPAID_ISSUED, shop=shop)
-        pledge.entry = entry_post(
-            kind=Entry.Kind.PLEDGE,
-            legs=[Leg(prepaid.pk, 300_000), Leg(issued.pk, -300_000)],
-            idempotency_key=f"bench-pledge-{pledge.pk}",
-        )
-        pledge.save(update_fields=["entry"])
-
-
-def issue_codes(users) -> list[str]:
-    from merchants.services import payment_code_issue
-
-    return [payment_code_issue(user=u).number for u in users]
-
-
-def server_shape(workers: int | None, threads: int | None) -> str:
-    """What gunicorn will run: gunicorn.conf.py's workers unless overridden."""
-    import runpy
-
-    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    workers = workers or conf["workers"]
-    threads = threads or conf.get("threads", 1)
-    kind = "gthread" if threads > 1 else conf["worker_class"]
-    return f"{workers} {kind} workers" + (f" x {threads} threads" if threads > 1 else "")
-
-
-def start_server(port: int, workers: int | None, threads: int | None) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": os.environ.get(
-            "DJANGO_SETTINGS_MODULE", "jeonju_prepay.settings.local"
-        ),
-        "DEBUG": "false",
-        "BENCH_ENDPOINTS": "true",
-        "LOG_LEVEL": "WARNING",
-        "CONN_MAX_AGE": "600",
-    }
-    proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            *(["--workers", str(workers)] if workers else []),
-            *(["--threads", str(threads)] if threads else []),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    import requests
-
-    for _ in range(100):
-        try:
-            if requests.get(
-                f"http://127.0.0.1:{port}/healthz", headers={"Host": HOST}, timeout=1
-            ).ok:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("gunicorn did not start")
+def start_server(port: int, workers: int | None, threads: int | None):
+    return server_start(port, HOST, workers=workers, threads=threads, env={"CONN_MAX_AGE": "600"})
 
 
 def run_clients(clients: int, ops: int, make_request) -> tuple[float, list[float], int]:
@@ -316,29 +139,13 @@ def main() -> None:
     city, users, tokens, shops = prepare(2 * every, args.clients)
     pay_users, redeem_users = users[:every], users[every:]
     # Client i redeems at the shop of its device (tokens[i] belongs to shops[i % len(shops)]).
-    prepare_prepaid(
+    counter_prepaid(
         redeem_users, [shops[((n % total) // args.ops) % len(shops)] for n in range(every)]
     )
-    codes = issue_codes(pay_users)
-    redeem_codes = issue_codes(redeem_users)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE IF NOT EXISTS bench_floor_account (id bigint PRIMARY KEY, balance bigint NOT NULL DEFAULT 0)"
-        )
-        cursor.execute(
-            "CREATE TABLE IF NOT EXISTS bench_floor_row (id bigserial PRIMARY KEY, account_id bigint NOT NULL, amount bigint NOT NULL)"
-        )
-        cursor.execute(
-            "INSERT INTO bench_floor_account (id) SELECT g FROM generate_series(1, 1000) g ON CONFLICT DO NOTHING"
-        )
-        # Thousands of rows were just written; give the planner their statistics, as
-        # autovacuum would (it is off on some machines: this one's PostgreSQL has it off, and
-        # without statistics the payment's account lookup scanned every wallet account).
-        cursor.execute(
-            "ANALYZE ledger_account, ledger_entry, ledger_posting, accounts_user, vouchers_wallet,"
-            " vouchers_monthlyusage, merchants_paymentcode, merchants_device, campaigns_pledge,"
-            " ledger_idempotencyrecord, vouchers_payment, bench_floor_account"
-        )
+    codes = codes_issue(pay_users)
+    redeem_codes = codes_issue(redeem_users)
+    floor_tables()
+    counter_analyze()
     connection.close()
 
     server = start_server(args.port, args.workers, args.threads)
@@ -392,8 +199,7 @@ def main() -> None:
                 line.append(f"{kind} {total / seconds:5,.0f}/s p99 {percentile(lat, 99):5.1f} ms")
             print(f"  round {r + 1}: " + ";  ".join(line))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
+        server_stop(server)
 
     print()
     print(f"  medians of {args.rounds} rounds; latencies over all rounds")

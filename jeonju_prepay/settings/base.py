@@ -81,7 +81,9 @@ def _database_from_url(url: str) -> dict:
     options = config.setdefault("OPTIONS", {})
     if "host" in options:  # unix socket given as ?host=/path (the embedded server)
         config["HOST"] = options.pop("host")
-    config["ENGINE"] = "django_tenants.postgresql_backend"
+    # django-tenants' backend with a health check that needs no round trip when the socket is
+    # quiet (jeonju_prepay/postgresql_backend/base.py).
+    config["ENGINE"] = "jeonju_prepay.postgresql_backend"
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
     return config
@@ -148,7 +150,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "jeonju_prepay.middleware.CSPMiddleware",  # django-csp's, the policy built once
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "jeonju_prepay.middleware.NulCharacterMiddleware",
@@ -295,6 +297,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "jeonju_prepay.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["jeonju_prepay.api.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "jeonju_prepay.api.JSONFirstContentNegotiation",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
