@@ -74,7 +74,7 @@ DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 # --- Database -------------------------------------------------------------------------------------
 
 
-def _database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> dict:
     config = environ.Env.db_url_config(url)
     options = config.setdefault("OPTIONS", {})
     if "host" in options:  # unix socket given as ?host=/path (the embedded server)
@@ -85,13 +85,20 @@ def _database_from_url(url: str) -> dict:
     return config
 
 
+# Required in production (settings/production.py refuses to start without it). Development and
+# the suite fall back to the embedded PostgreSQL (settings/local.py, settings/test.py).
 DATABASE_URL = env("DATABASE_URL", default="")
-if not DATABASE_URL:
-    from jeonju_prepay.embedded_db import database_url
-
-    DATABASE_URL = database_url()
-DATABASES = {"default": _database_from_url(DATABASE_URL)}
+DATABASES = {"default": database_from_url(DATABASE_URL)} if DATABASE_URL else {}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Email ------------------------------------------------------------------------------------------
+
+# One URL says how mail leaves (django-environ): smtp+tls://user:password@smtp.example.kr:587,
+# consolemail:// (printed), dummymail:// (dropped). Required in production.
+EMAIL_URL = env("EMAIL_URL", default="")
+globals().update(environ.Env.email_url_config(EMAIL_URL or "consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Redis, cache, Celery ---------------------------------------------------------------------
 
