@@ -26,3 +26,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count
 # the transaction it had open.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
+# The access log (when enabled, e.g. --access-logfile -) names the host (the city) and the
+# request id the app sent back, so a line here finds its lines in the app's log.
+access_log_format = (
+    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms host=%({host}i)s request_id=%({x-request-id}o)s'
+)

@@ -4,8 +4,13 @@ import os
 
 from tenant_schemas_celery.app import CeleryApp
 
+from jeonju_prepay.observability import connect_celery_signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jeonju_prepay.settings.local")
 
 app = CeleryApp("jeonju_prepay")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Log lines of a task carry its id as the request id (jeonju_prepay/observability.py).
+connect_celery_signals()

@@ -139,10 +139,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 }
 NIGHTLY_HOUR = 2  # 02:00 Asia/Seoul
+# Celery keeps Django's LOGGING (city and task id on every line) instead of its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Django ---------------------------------------------------------------------------------------
 
 MIDDLEWARE = [
+    "jeonju_prepay.observability.RequestIdMiddleware",
     "cities.middleware.CityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -322,11 +325,28 @@ SPECTACULAR_SETTINGS = {
 # The largest single amount any money call accepts: 100 million won. Anything larger is a typo.
 MONEY_MAX_AMOUNT = 100_000_000
 
+# Every line says which city (the schema, django-tenants' TenantContextFilter) and which request
+# or Celery task (its id; the same X-Request-ID is in the response and nginx's access log).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "city": {"()": "jeonju_prepay.observability.CityFilter"},
+        "request_id": {"()": "jeonju_prepay.observability.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s [%(schema_name)s %(request_id)s] %(name)s "
+            "%(message)s"
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["city", "request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -347,3 +367,16 @@ SANDBOX_PG_SECRET = env("SANDBOX_PG_SECRET", default="")
 SANDBOX_PG_ENABLED = env.bool("SANDBOX_PG_ENABLED", default=True)
 # bench/counter_bench.py serves the floor view only when this is on (never in production).
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
+# --- Error reports (Sentry): on when SENTRY_DSN is set -------------------------------------------
+
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from jeonju_prepay.observability import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=env("SENTRY_RELEASE", default=None),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
