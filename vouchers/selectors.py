@@ -231,3 +231,13 @@ def policy_overview(*, today: date | None = None) -> PolicyOverview:
         budget_funded=sum(b.amount for b in budgets),
         budget_remaining=budget_remaining(),
     )
+
+
+def payment_totals_on(day: date) -> tuple[int, int]:
+    """``(payments, won)`` of wallet payments with business date ``day`` (cancelled ones
+    included: a cancellation adds a reversal, it removes no payment). One index range on
+    ``(business_date, shop)``."""
+    from django.db.models import Count, Sum
+
+    totals = Payment.objects.filter(business_date=day).aggregate(n=Count("id"), won=Sum("amount"))
+    return int(totals["n"] or 0), int(totals["won"] or 0)

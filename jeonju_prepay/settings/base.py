@@ -146,6 +146,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 MIDDLEWARE = [
     "jeonju_prepay.observability.RequestIdMiddleware",
+    "jeonju_prepay.metrics.MetricsMiddleware",
     "cities.middleware.CityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -380,3 +381,12 @@ if SENTRY_DSN:
         release=env("SENTRY_RELEASE", default=None),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
+
+# --- Metrics (Prometheus) at METRICS_PATH: jeonju_prepay/metrics.py, dashboard/metrics.py --------
+
+METRICS_PATH = "/metrics"
+# Who may read it: a bearer token (at least 16 characters), or an address in these networks.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+# Each worker reads the cities' figures at most this often; scrapes in between get them cached.
+METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=10)

@@ -45,8 +45,9 @@ SANDBOX_PG_ENABLED = env.bool("SANDBOX_PG_ENABLED", default=False)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-# The health checks and the metrics are read over plain HTTP inside the deployment.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+# The health check is read over plain HTTP inside the deployment (so is /metrics, which is
+# answered before this redirect: jeonju_prepay/metrics.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
