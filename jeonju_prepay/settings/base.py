@@ -357,9 +357,19 @@ LOGGING = {
     },
 }
 
+# setup_platform (and `migrate_schemas --executor=multiprocessing`) migrates this many cities at a
+# time, each process on a connection of its own; one city per task, so a slow one holds up
+# nobody else's.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATION_PROCESSES", default=2)
+TENANT_MULTIPROCESSING_CHUNKS = 1
+
 # django-tenants issues `SET search_path` once per schema switch instead of on every cursor
 # (it forgets the setting on rollback, so an aborted transaction cannot leave a stale path).
 TENANT_LIMIT_SET_CALLS = True
+
+# Stored answers to money requests (ledger.IdempotencyRecord) are replayed to retries for this
+# many days, then purged daily (ledger/tasks.py); at least 7.
+IDEMPOTENCY_RETENTION_DAYS = env.int("IDEMPOTENCY_RETENTION_DAYS", default=30)
 
 # The incentive budget is split into this many ledger sub-accounts (see vouchers/services.py).
 INCENTIVE_BUDGET_SHARDS = env.int("INCENTIVE_BUDGET_SHARDS", default=16)
