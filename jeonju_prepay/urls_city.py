@@ -27,6 +27,7 @@ urlpatterns = [
     path("shops/", include("merchants.urls")),
     path("wallet/", include("vouchers.urls")),
     path("sandbox-pg/", include("vouchers.sandbox_urls")),
+    path("", include("vouchers.toss_urls")),
     path("campaigns/", include("campaigns.urls")),
     path("rentals/", include("rentals.urls")),
     path("dashboard/", include("dashboard.urls")),

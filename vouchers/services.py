@@ -83,7 +83,7 @@ from .models import (
     Refund,
     Wallet,
 )
-from .providers import CallbackEvent, get_provider
+from .providers import CallbackEvent, get_provider, provider_for_city
 from .rules import RATE_MAX_BP, Rules, rules_cache_clear, rules_on
 
 logger = logging.getLogger(__name__)
@@ -487,16 +487,18 @@ def charge_create(
     *,
     user: User,
     amount,
-    provider: str = "sandbox",
+    provider: str | None = None,
     purpose: str = "wallet",
     check_limits: bool = True,
 ) -> tuple[Charge, str]:
-    """Register a charge with the provider; returns it and the provider page to go to.
+    """Register a charge with the provider (by default the city's, ``provider_for_city``);
+    returns it and the provider page to go to.
 
     The limits are checked here to spare the citizen a useless trip to the provider, and again
     when the provider confirms (they may have changed meanwhile). A charge for another
     ``purpose`` (a card pledge) pays a shop, not the wallet, and skips the wallet's limits.
     """
+    provider = provider or provider_for_city()
     amount = parse_amount(amount, minimum=1_000)
     if amount % 1_000:
         raise ChargeError(_("Charge in steps of 1,000 won."))

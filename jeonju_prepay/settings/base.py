@@ -139,6 +139,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 }
 NIGHTLY_HOUR = 2  # 02:00 Asia/Seoul
+# Task modules that are not an app's tasks.py.
+CELERY_IMPORTS = ["vouchers.toss_tasks"]
 # Celery keeps Django's LOGGING (city and task id on every line) instead of its own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -373,6 +375,34 @@ IDEMPOTENCY_RETENTION_DAYS = env.int("IDEMPOTENCY_RETENTION_DAYS", default=30)
 
 # The incentive budget is split into this many ledger sub-accounts (see vouchers/services.py).
 INCENTIVE_BUDGET_SHARDS = env.int("INCENTIVE_BUDGET_SHARDS", default=16)
+# --- Payment providers (vouchers/providers.py) ------------------------------------------------------
+
+# Which provider takes a city's card money: PAYMENT_PROVIDER_BY_CITY="jeonju=toss,wanju=toss",
+# every other city PAYMENT_PROVIDER (the sandbox: development and demos).
+PAYMENT_PROVIDER_DEFAULT = env("PAYMENT_PROVIDER", default="sandbox")
+PAYMENT_PROVIDER_BY_CITY = env.dict("PAYMENT_PROVIDER_BY_CITY", default={})
+# Toss Payments (vouchers/provider_toss.py): the merchant's keys from Toss's developer centre
+# (test_ck_/test_sk_ for testing, live_ for money), the API and the SDK. A city with a merchant
+# account of its own sets TOSS_SECRET_KEY__<SCHEMA>, TOSS_CLIENT_KEY__<SCHEMA> (and
+# TOSS_WEBHOOK_SECURITY_KEY__<SCHEMA>), e.g. TOSS_SECRET_KEY__JEONJU.
+TOSS_SECRET_KEY = env("TOSS_SECRET_KEY", default="")
+TOSS_CLIENT_KEY = env("TOSS_CLIENT_KEY", default="")
+TOSS_WEBHOOK_SECURITY_KEY = env("TOSS_WEBHOOK_SECURITY_KEY", default="")
+TOSS_CITY_KEYS: dict[str, dict[str, str]] = {}
+for _name, _value in sorted(env.ENVIRON.items()):
+    for _setting in ("secret_key", "client_key", "webhook_security_key"):
+        _prefix = f"TOSS_{_setting.upper()}__"
+        if _name.startswith(_prefix) and _value:
+            TOSS_CITY_KEYS.setdefault(_name[len(_prefix) :].lower(), {})[_setting] = _value
+TOSS_API_BASE = env("TOSS_API_BASE", default="https://api.tosspayments.com")
+TOSS_JS_URL = env("TOSS_JS_URL", default="https://js.tosspayments.com/v2/standard")
+# The checkout page lets Toss's payment window load from these (its CSP), besides TOSS_JS_URL.
+TOSS_CSP_ORIGINS = env.list("TOSS_CSP_ORIGINS", default=["https://*.tosspayments.com"])
+# Seconds to connect to Toss, and to wait for its answer (a confirm can take a while: the card
+# company answers within it). A confirm that times out is looked up, never lost.
+TOSS_CONNECT_TIMEOUT = env.float("TOSS_CONNECT_TIMEOUT", default=3.0)
+TOSS_READ_TIMEOUT = env.float("TOSS_READ_TIMEOUT", default=30.0)
+
 # The sandbox payment gateway's signing secret (derived from SECRET_KEY when unset).
 SANDBOX_PG_SECRET = env("SANDBOX_PG_SECRET", default="")
 SANDBOX_PG_ENABLED = env.bool("SANDBOX_PG_ENABLED", default=True)

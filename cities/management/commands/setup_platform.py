@@ -23,6 +23,7 @@ from django_tenants.utils import get_public_schema_name, get_tenant_model
 from cities.services import public_tenant_ensure
 from dashboard.schedule import nightly_schedule_ensure
 from ledger.schedule import idempotency_purge_schedule_ensure
+from vouchers.toss_tasks import toss_sync_schedule_ensure
 
 
 class Command(BaseCommand):
@@ -70,6 +71,9 @@ class Command(BaseCommand):
         _task, created = idempotency_purge_schedule_ensure()
         if created:
             self.stdout.write("Idempotency records purged daily at 03:30 Asia/Seoul.")
+        _task, created = toss_sync_schedule_ensure()
+        if created:
+            self.stdout.write("Toss charges left waiting are read back every 5 minutes.")
         total = time.monotonic() - started
         if times:
             slowest = sorted(times.items(), key=lambda item: -item[1])[:5]
