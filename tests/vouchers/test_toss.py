@@ -577,3 +577,20 @@ def test_the_settlement_comparison_agrees_and_names_what_differs(browser, citize
     assert not report.ok
     assert report.missing_here == ["ord_not_ours"]
     assert report.amount_mismatches == [(first.order_id, 51_000, 50_000)]
+
+
+def test_a_confirm_toss_calls_already_processed_is_read_back_and_credited_once(
+    browser, citizen, toss
+):
+    charge = start_charge(browser)
+    key = toss.checkout(charge.order_id, 50_000)
+    toss.stall("/v1/payments/confirm", 2.5)
+    toss.stall("/v1/payments/orders/", 2.5)
+    back_from_toss(browser, charge, key)  # confirmed at Toss; we are still waiting
+    toss.idempotent.clear()  # Toss no longer remembers the key (kept 15 days)
+    back_from_toss(browser, charge, key)  # ALREADY_PROCESSED_PAYMENT: read back, credit
+    charge.refresh_from_db()
+    assert charge.status == Charge.Status.PAID
+    assert toss.count("POST", "/v1/payments/confirm") == 2
+    assert len(toss.payment(key).transactions) == 1
+    assert balances(citizen) == (50_000, 0)
