@@ -65,7 +65,7 @@ def refusal_count(*, code: str, status: int) -> None:
 def _view_of(request) -> str:
     match = getattr(request, "resolver_match", None)
     if match is not None:
-        return match.view_name or match._func_path
+        return match.view_name  # namespace:name, or the view's dotted path when unnamed
     if getattr(request, "tenant", None) is None:
         return "<no city>"  # the router refused the host
     return "<unmatched>"

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,12 +37,16 @@ def _toss_origins() -> list[str]:
     return sorted({f"{js.scheme}://{js.netloc}", *settings.TOSS_CSP_ORIGINS})
 
 
+wallet_required = permission_required("vouchers.use_wallet", raise_exception=True)
+
+
 def customer_key(user) -> str:
     """An opaque, stable key for the citizen at Toss (no id, no e-mail leaves us)."""
     return "jp-" + salted_hmac("jeonju_prepay.toss-customer", str(user.pk)).hexdigest()[:40]
 
 
 @login_required
+@wallet_required
 @require_GET
 def checkout(request, order_id):
     charge = get_object_or_404(Charge, order_id=order_id, user=request.user, provider="toss")
@@ -69,6 +73,7 @@ def checkout(request, order_id):
 
 
 @login_required
+@wallet_required
 @require_GET
 def success(request, order_id):
     """Toss sends the browser here with paymentKey, orderId and amount: confirm, then show the
@@ -99,6 +104,7 @@ def success(request, order_id):
 
 
 @login_required
+@wallet_required
 @require_GET
 def fail(request, order_id):
     """Toss sends the browser here when the payment window was closed or the card refused."""

@@ -229,6 +229,21 @@ CITY_TABLE: dict[str, Row] = {
     # at a real gateway, and scripts approve without signing in.
     "sandbox_pg:checkout": signed_in(kwargs=order_arg),
     "sandbox_pg:api-approve": public(kwargs=order_arg, other=MISSING),
+    # Toss Payments' pages for a charge: citizens only, and only for a charge through Toss (this
+    # world's charge went through the sandbox, so it is not found even for its owner).
+    "vouchers_toss:checkout": row(
+        forbidden=SIGNED_IN - CITIZENS | DEVICES, default=MISSING, kwargs=order_arg
+    ),
+    "vouchers_toss:success": row(
+        forbidden=SIGNED_IN - CITIZENS | DEVICES, default=MISSING, kwargs=order_arg
+    ),
+    "vouchers_toss:fail": row(
+        forbidden=SIGNED_IN - CITIZENS | DEVICES, default=MISSING, kwargs=order_arg
+    ),
+    # Toss's webhook: anyone may post; only what Toss's API then says is used.
+    "vouchers_toss:webhook": public(other=OK),
+    # The confirm for app clients: citizens; the input is checked before the order is looked up.
+    "vouchers_toss:api-confirm": citizens(kwargs=order_arg),
     # --- campaigns ------------------------------------------------------------------------
     "campaigns:campaign-list": signed_in(),
     "campaigns:organisation-join": signed_in(),

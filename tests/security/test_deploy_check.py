@@ -111,3 +111,20 @@ def test_seed_demo_refuses_production_settings():
     )
     assert result.returncode != 0
     assert "refuses to run with production settings" in result.stderr
+
+
+def test_check_deploy_refuses_a_city_on_toss_without_keys_and_passes_with_them():
+    env = {**_complete_production_env(), "PAYMENT_PROVIDER_BY_CITY": "jeonju=toss"}
+    for name in ("TOSS_SECRET_KEY", "TOSS_CLIENT_KEY", "TOSS_SECRET_KEY__JEONJU"):
+        env.pop(name, None)
+    command = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    refused = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert refused.returncode != 0
+    assert "vouchers.E001" in refused.stderr
+    assert "City jeonju takes payments through Toss" in refused.stderr
+    env["TOSS_SECRET_KEY__JEONJU"] = "live_sk_jeonju_0123456789"
+    env["TOSS_CLIENT_KEY__JEONJU"] = "live_ck_jeonju_0123456789"
+    passed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
