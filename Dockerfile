@@ -16,6 +16,7 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=localhost DATABASE_URL=postgres://build@localhost/build \
+    REDIS_URL=redis://localhost:6379/0 EMAIL_URL=dummymail:// \
     python manage.py collectstatic --noinput \
     && chown -R app /app
 USER app

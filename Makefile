@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= jeonju_prepay.settings.local
 
-.PHONY: install run test lint format bandit audit bank-test-ci messages vendor bench clean-data
+.PHONY: install run test lint format bandit audit bank-test-ci restore-drill messages vendor bench clean-data
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -71,6 +71,12 @@ bench: install
 # The short bank test with faults that CI runs (bench/bank_test.py; docs/reliability.md).
 bank-test-ci: install
 	$(PY) bench/bank_test.py --clients 16 --seconds 60 --chaos --pg-every 30 --worker-every 10 20 --nightly-payments 20000
+
+# Back up, write payments, lose the database, restore it to a chosen moment with pgBackRest, and
+# prove nothing acknowledged before that moment was lost (scripts/restore_drill.py). Its own
+# PostgreSQL on DRILL_PG_PORT (55100), data under .data/restore-drill; no Docker.
+restore-drill: install
+	$(PY) scripts/restore_drill.py
 
 clean-data:
 	rm -rf .data

@@ -17,6 +17,9 @@ the browsers' connections alive; gunicorn does not.
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 wsgi_app = "jeonju_prepay.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -26,3 +29,33 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count
 # the transaction it had open.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
+# The access log (when enabled, e.g. --access-logfile -) names the host (the city) and the
+# request id the app sent back, so a line here finds its lines in the app's log.
+access_log_format = (
+    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms host=%({host}i)s request_id=%({x-request-id}o)s'
+)
+
+# Request metrics are counted in each worker; prometheus_client's multiprocess mode keeps them in
+# files under this directory and /metrics sums every worker's (jeonju_prepay/metrics.py). Set in
+# the master before the workers fork, emptied when gunicorn starts, a dead worker's gauges
+# dropped when it exits.
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", str(Path(tempfile.gettempdir()) / f"jp-prometheus-{os.getpid()}")
+)
+
+
+def on_starting(server):
+    path = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+
+
+def on_exit(server):
+    if Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).name.startswith("jp-prometheus-"):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

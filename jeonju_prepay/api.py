@@ -18,6 +18,7 @@ from rest_framework.utils import json as drf_json
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import ApplicationError
+from .metrics import refusal_count
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,15 @@ def _first_message(detail) -> str:
 
 
 def exception_handler(exc, context):
-    """Every error leaves the API as ``{"error": {"code", "message"}}`` with a 4xx status."""
+    """Every error leaves the API as ``{"error": {"code", "message"}}`` with a 4xx status, and
+    is counted by its code on the metrics page (``jp_refusals_total``)."""
+    response = _error_response(exc, context)
+    if response is not None and isinstance(response.data, dict) and "error" in response.data:
+        refusal_count(code=response.data["error"].get("code", "error"), status=response.status_code)
+    return response
+
+
+def _error_response(exc, context):
     if isinstance(exc, ApplicationError):
         return error_response(exc.code, exc.message, exc.status, exc.extra or None)
     if isinstance(exc, Http404):

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from .exceptions import ApplicationError
+from .metrics import refusal_count
 
 
 class NulCharacterMiddleware:
@@ -35,6 +36,7 @@ class NulCharacterMiddleware:
             for key, values in request.GET.lists()
         ):
             message = _("The address contains a character that is not allowed.")
+            refusal_count(code="invalid_input", status=400)
             if request.path.startswith("/api/"):
                 return JsonResponse(
                     {"error": {"code": "invalid_input", "message": message}}, status=400
@@ -55,6 +57,7 @@ class DomainErrorMiddleware:
             return None
         if request.path.startswith("/api/"):
             return None  # DRF's handler answers in JSON
+        refusal_count(code=exception.code, status=exception.status)
         template = {404: "404.html", 403: "403.html"}.get(exception.status, "error.html")
         return render(
             request,

@@ -29,6 +29,7 @@ urlpatterns = [
     path("shops/", include("merchants.urls")),
     path("wallet/", include("vouchers.urls")),
     path("sandbox-pg/", include("vouchers.sandbox_urls")),
+    path("", include("vouchers.toss_urls")),
     path("campaigns/", include("campaigns.urls")),
     path("rentals/", include("rentals.urls")),
     path("dashboard/operations/", include("operations.urls")),

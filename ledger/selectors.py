@@ -190,3 +190,31 @@ def citizen_balances(*, user_id: int, shop_id: int | None = None) -> CitizenBala
         incentive=found.get("wallet_incentive", 0),
         prepaid=found.get("prepaid", 0),
     )
+
+
+def system_balances() -> dict[str, int]:
+    """Sum of the stored balances of each system account kind (float, incentive budget, grant
+    budget, guarantee fund, outside world; shards summed). Reads only the ownerless accounts,
+    found through the one-per-owner unique index: cheap whatever the number of citizens."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT kind, COALESCE(SUM(balance), 0) FROM ledger_account"
+            " WHERE owner_user_id IS NULL AND owner_shop_id IS NULL GROUP BY kind"
+        )
+        return {kind: int(total) for kind, total in cursor.fetchall()}
+
+
+def entries_by_kind_on(day: date) -> dict[str, tuple[int, int]]:
+    """``{kind: (entries, won)}`` for the entries of business date ``day``, where won is the sum
+    of each entry's positive postings (what it moved). Reads one day through the
+    ``(business_date, kind)`` index and each entry's postings through ``entry_id``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.kind, COUNT(*), COALESCE(SUM(moved.won), 0)"
+            "  FROM ledger_entry e"
+            "  CROSS JOIN LATERAL (SELECT COALESCE(SUM(p.amount), 0) AS won FROM ledger_posting p"
+            "                       WHERE p.entry_id = e.id AND p.amount > 0) moved"
+            " WHERE e.business_date = %s GROUP BY e.kind",
+            [day],
+        )
+        return {kind: (int(count), int(won)) for kind, count, won in cursor.fetchall()}

@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -466,3 +466,43 @@ def with_retries(func: Callable[[], T], *, attempts: int = 4) -> T:
             logger.info("retrying after %s (attempt %s)", _pgcode(exc), attempt)
             time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+# --- Retention of idempotency records -------------------------------------------------------------
+
+# A client may retry a request with its Idempotency-Key for this long at the least; nobody may
+# configure a shorter retention (IDEMPOTENCY_RETENTION_DAYS, default 30).
+IDEMPOTENCY_RETENTION_MINIMUM = timedelta(days=7)
+
+
+def idempotency_records_purge(
+    *, older_than: timedelta, batch_size: int = 10_000, now: datetime | None = None
+) -> int:
+    """Delete the stored answers to requests made more than ``older_than`` ago, in batches of
+    ``batch_size`` rows, each batch its own short transaction (a purge never holds up
+    payments). Returns how many were deleted.
+
+    Only the replayable answers go: ledger entries keep their own unique idempotency keys
+    forever, so a retry that comes after its record was purged can never move money twice (it
+    is refused as a conflict, or finds its entry). Raises ``LedgerError`` for a retention
+    shorter than ``IDEMPOTENCY_RETENTION_MINIMUM``.
+    """
+    if older_than < IDEMPOTENCY_RETENTION_MINIMUM:
+        raise LedgerError(
+            _("Idempotency records are kept for at least %(days)s days.")
+            % {"days": IDEMPOTENCY_RETENTION_MINIMUM.days}
+        )
+    cutoff = (now or timezone.now()) - older_than
+    deleted = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM ledger_idempotencyrecord WHERE id IN ("
+                "  SELECT id FROM ledger_idempotencyrecord WHERE created_at < %s"
+                "  ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)",
+                [cutoff, batch_size],
+            )
+            batch = cursor.rowcount
+        deleted += batch
+        if batch < batch_size:
+            return deleted

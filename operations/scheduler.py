@@ -13,6 +13,8 @@ from django_celery_beat.models import PeriodicTasks
 from django_tenants.utils import get_public_schema_name, schema_context
 from tenant_schemas_celery.db_scheduler import TenantAwareDatabaseScheduler
 
+from jeonju_prepay import celery_health
+
 
 class PublicPeriodicTasks:
     @classmethod
@@ -23,6 +25,14 @@ class PublicPeriodicTasks:
 
 class PublicDatabaseScheduler(TenantAwareDatabaseScheduler):
     Changes = PublicPeriodicTasks
+
+    def tick(self, *args, **kwargs):
+        """One turn of beat's loop; then beat reports itself alive (the container's health check,
+        jeonju_prepay/celery_health.py). A tick that raises (the schedule cannot be read)
+        reports nothing, and the check fails after a minute."""
+        wait = super().tick(*args, **kwargs)
+        celery_health.mark_alive("beat")
+        return wait
 
     def get_tenant_schema_names(self, exclude_schemas: list[str]) -> list[str]:
         return []

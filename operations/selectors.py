@@ -74,3 +74,26 @@ def transfer_files_recent(*, limit: int = 14):
 
 def transfer_file_on(business_date: date) -> TransferFile | None:
     return TransferFile.objects.filter(business_date=business_date).first()
+
+
+@dataclass(frozen=True)
+class StepState:
+    step: str
+    business_date: date
+    attempt: int
+    status: str
+    seconds: float | None
+    finished_at: object  # datetime | None
+
+
+def nightly_latest_steps() -> list[StepState]:
+    """Each step's latest attempt for the latest business date it ran for (the metrics page)."""
+    runs = (
+        JobRun.objects.order_by("step", "-business_date", "-attempt")
+        .distinct("step")
+        .values_list("step", "business_date", "attempt", "status", "duration", "finished_at")
+    )
+    return [
+        StepState(step, day, attempt, status, duration.total_seconds() if duration else None, end)
+        for step, day, attempt, status, duration, end in runs
+    ]

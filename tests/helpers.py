@@ -52,3 +52,24 @@ def race(
         t.join(timeout)
         assert not t.is_alive(), "a racing thread hung"
     return results
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 for a server a test starts, from ``TEST_PORT_RANGE``
+    (e.g. ``8100-8199``, on a machine shared with others) or any the system gives."""
+    import os
+    import socket
+
+    span = os.environ.get("TEST_PORT_RANGE", "")
+    candidates = [0]
+    if span:
+        low, high = (int(part) for part in span.split("-"))
+        candidates = list(range(low, high + 1))
+    for port in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError(f"no free port in TEST_PORT_RANGE={span}")

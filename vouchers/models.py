@@ -443,6 +443,7 @@ class ProviderPayout(models.Model):
     payout_id = models.CharField(max_length=100)
     payout_date = models.DateField()
     amount = models.BigIntegerField()  # may be negative: more given back than taken that day
+    fee = models.BigIntegerField(default=0)  # kept by the provider
     entry = models.ForeignKey("ledger.Entry", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(db_default=Now())
 

@@ -53,7 +53,8 @@ class Payout:
 
     payout_id: str
     payout_date: date
-    amount: int  # negative when it gave back more than it took that day
+    amount: int  # paid out; negative when it gave back more than it took that day
+    fee: int = 0  # kept by the provider out of the card money of the payout
 
 
 @dataclass(frozen=True)
@@ -283,3 +284,18 @@ def get_provider(name: str) -> PaymentProvider:
         raise CallbackRejectedError(
             _("Unknown payment provider."), code="provider_unknown"
         ) from exc
+
+
+def provider_for_city(schema_name: str | None = None) -> str:
+    """The provider a city's charges go through: ``PAYMENT_PROVIDER_BY_CITY`` (e.g.
+    ``jeonju=toss``), else ``PAYMENT_PROVIDER`` (``sandbox``, the development default)."""
+    from django.db import connection
+
+    schema = schema_name or connection.schema_name
+    return settings.PAYMENT_PROVIDER_BY_CITY.get(schema, settings.PAYMENT_PROVIDER_DEFAULT)
+
+
+# Toss Payments (vouchers/provider_toss.py), for cities that take real card money.
+from .provider_toss import TossProvider  # noqa: E402
+
+PROVIDERS["toss"] = TossProvider()

@@ -257,3 +257,13 @@ def provider_books(*, limit: int = 50) -> ProviderBooks:
         pending_calls=pending.count(),
         overdue_calls=pending.filter(created_at__lt=timezone.now() - timedelta(hours=1)).count(),
     )
+
+
+def payment_totals_on(day: date) -> tuple[int, int]:
+    """``(payments, won)`` of wallet payments with business date ``day`` (cancelled ones
+    included: a cancellation adds a reversal, it removes no payment). One index range on
+    ``(business_date, shop)``."""
+    from django.db.models import Count, Sum
+
+    totals = Payment.objects.filter(business_date=day).aggregate(n=Count("id"), won=Sum("amount"))
+    return int(totals["n"] or 0), int(totals["won"] or 0)

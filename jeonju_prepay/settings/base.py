@@ -76,7 +76,7 @@ DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 # --- Database -------------------------------------------------------------------------------------
 
 
-def _database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> dict:
     config = environ.Env.db_url_config(url)
     options = config.setdefault("OPTIONS", {})
     if "host" in options:  # unix socket given as ?host=/path (the embedded server)
@@ -89,13 +89,20 @@ def _database_from_url(url: str) -> dict:
     return config
 
 
+# Required in production (settings/production.py refuses to start without it). Development and
+# the suite fall back to the embedded PostgreSQL (settings/local.py, settings/test.py).
 DATABASE_URL = env("DATABASE_URL", default="")
-if not DATABASE_URL:
-    from jeonju_prepay.embedded_db import database_url
-
-    DATABASE_URL = database_url()
-DATABASES = {"default": _database_from_url(DATABASE_URL)}
+DATABASES = {"default": database_from_url(DATABASE_URL)} if DATABASE_URL else {}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Email ------------------------------------------------------------------------------------------
+
+# One URL says how mail leaves (django-environ): smtp+tls://user:password@smtp.example.kr:587,
+# consolemail:// (printed), dummymail:// (dropped). Required in production.
+EMAIL_URL = env("EMAIL_URL", default="")
+globals().update(environ.Env.email_url_config(EMAIL_URL or "consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Redis, cache, Celery ---------------------------------------------------------------------
 
@@ -136,10 +143,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 }
 NIGHTLY_HOUR = 2  # 02:00 Asia/Seoul
+# Task modules that are not an app's tasks.py.
+CELERY_IMPORTS = ["vouchers.toss_tasks"]
+# Celery keeps Django's LOGGING (city and task id on every line) instead of its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Django ---------------------------------------------------------------------------------------
 
 MIDDLEWARE = [
+    "jeonju_prepay.observability.RequestIdMiddleware",
+    "jeonju_prepay.metrics.MetricsMiddleware",
     "cities.middleware.CityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -320,11 +333,28 @@ SPECTACULAR_SETTINGS = {
 # The largest single amount any money call accepts: 100 million won. Anything larger is a typo.
 MONEY_MAX_AMOUNT = 100_000_000
 
+# Every line says which city (the schema, django-tenants' TenantContextFilter) and which request
+# or Celery task (its id; the same X-Request-ID is in the response and nginx's access log).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "city": {"()": "jeonju_prepay.observability.CityFilter"},
+        "request_id": {"()": "jeonju_prepay.observability.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s [%(schema_name)s %(request_id)s] %(name)s "
+            "%(message)s"
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["city", "request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -334,12 +364,53 @@ LOGGING = {
     },
 }
 
+# setup_platform (and `migrate_schemas --executor=multiprocessing`) migrates this many cities at a
+# time, each process on a connection of its own; one city per task, so a slow one holds up
+# nobody else's.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATION_PROCESSES", default=2)
+TENANT_MULTIPROCESSING_CHUNKS = 1
+
 # django-tenants issues `SET search_path` once per schema switch instead of on every cursor
 # (it forgets the setting on rollback, so an aborted transaction cannot leave a stale path).
 TENANT_LIMIT_SET_CALLS = True
 
+# Stored answers to money requests (ledger.IdempotencyRecord) are replayed to retries for this
+# many days, then purged daily (ledger/tasks.py); at least 7.
+IDEMPOTENCY_RETENTION_DAYS = env.int("IDEMPOTENCY_RETENTION_DAYS", default=30)
+
 # The incentive budget is split into this many ledger sub-accounts (see vouchers/services.py).
 INCENTIVE_BUDGET_SHARDS = env.int("INCENTIVE_BUDGET_SHARDS", default=16)
+# --- Payment providers (vouchers/providers.py) ------------------------------------------------------
+
+# Which provider takes a city's card money: PAYMENT_PROVIDER_BY_CITY="jeonju=toss,wanju=toss",
+# every other city PAYMENT_PROVIDER (the sandbox: development and demos).
+PAYMENT_PROVIDER_DEFAULT = env("PAYMENT_PROVIDER", default="sandbox")
+PAYMENT_PROVIDER_BY_CITY = env.dict("PAYMENT_PROVIDER_BY_CITY", default={})
+# Toss Payments (vouchers/provider_toss.py): the merchant's keys from Toss's developer centre
+# (test_ck_/test_sk_ for testing, live_ for money), the API and the SDK. A city with a merchant
+# account of its own sets TOSS_SECRET_KEY__<SCHEMA>, TOSS_CLIENT_KEY__<SCHEMA> (and
+# TOSS_WEBHOOK_SECURITY_KEY__<SCHEMA>), e.g. TOSS_SECRET_KEY__JEONJU.
+TOSS_SECRET_KEY = env("TOSS_SECRET_KEY", default="")
+TOSS_CLIENT_KEY = env("TOSS_CLIENT_KEY", default="")
+TOSS_WEBHOOK_SECURITY_KEY = env("TOSS_WEBHOOK_SECURITY_KEY", default="")
+# The reconciliation reads Toss's transactions and settlements from this moment (UTC) on: the
+# day the city started taking payments through Toss (per city: TOSS_CITY_KEYS' reconcile_since).
+TOSS_RECONCILE_SINCE = env("TOSS_RECONCILE_SINCE", default="2026-01-01T00:00:00")
+TOSS_CITY_KEYS: dict[str, dict[str, str]] = {}
+for _name, _value in sorted(env.ENVIRON.items()):
+    for _setting in ("secret_key", "client_key", "webhook_security_key"):
+        _prefix = f"TOSS_{_setting.upper()}__"
+        if _name.startswith(_prefix) and _value:
+            TOSS_CITY_KEYS.setdefault(_name[len(_prefix) :].lower(), {})[_setting] = _value
+TOSS_API_BASE = env("TOSS_API_BASE", default="https://api.tosspayments.com")
+TOSS_JS_URL = env("TOSS_JS_URL", default="https://js.tosspayments.com/v2/standard")
+# The checkout page lets Toss's payment window load from these (its CSP), besides TOSS_JS_URL.
+TOSS_CSP_ORIGINS = env.list("TOSS_CSP_ORIGINS", default=["https://*.tosspayments.com"])
+# Seconds to connect to Toss, and to wait for its answer (a confirm can take a while: the card
+# company answers within it). A confirm that times out is looked up, never lost.
+TOSS_CONNECT_TIMEOUT = env.float("TOSS_CONNECT_TIMEOUT", default=3.0)
+TOSS_READ_TIMEOUT = env.float("TOSS_READ_TIMEOUT", default=30.0)
+
 # The sandbox payment gateway's signing secret (derived from SECRET_KEY when unset).
 SANDBOX_PG_SECRET = env("SANDBOX_PG_SECRET", default="")
 SANDBOX_PG_ENABLED = env.bool("SANDBOX_PG_ENABLED", default=True)
@@ -348,3 +419,25 @@ SANDBOX_PG_ENABLED = env.bool("SANDBOX_PG_ENABLED", default=True)
 SANDBOX_PG_FAIL_RATE = env.float("SANDBOX_PG_FAIL_RATE", default=0.0)
 # bench/counter_bench.py serves the floor view only when this is on (never in production).
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
+# --- Error reports (Sentry): on when SENTRY_DSN is set -------------------------------------------
+
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from jeonju_prepay.observability import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=env("SENTRY_RELEASE", default=None),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+# --- Metrics (Prometheus) at METRICS_PATH: jeonju_prepay/metrics.py, operations/metrics.py --------
+
+METRICS_PATH = "/metrics"
+# Who may read it: a bearer token (at least 16 characters), or an address in these networks.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+# Each worker reads the cities' figures at most this often; scrapes in between get them cached.
+METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=10)

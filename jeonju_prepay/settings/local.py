@@ -1,7 +1,14 @@
 """Development: `make run` and the shell. Debug on, demo data allowed."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASE_URL, database_from_url, env
+
+if not DATABASE_URL:
+    # No DATABASE_URL: the embedded PostgreSQL under .data/ (pgserver, a development dependency).
+    from jeonju_prepay.embedded_db import database_url
+
+    DATABASE_URL = database_url()
+    DATABASES = {"default": database_from_url(DATABASE_URL)}
 
 DEBUG = env.bool("DEBUG", default=True)
 

@@ -1,7 +1,14 @@
 """The test suite: same PostgreSQL rules as production, fast password hashing."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASE_URL, database_from_url, env
+
+if not DATABASE_URL:
+    # No DATABASE_URL: the embedded PostgreSQL under .data/ (pgserver, a development dependency).
+    from jeonju_prepay.embedded_db import database_url
+
+    DATABASE_URL = database_url()
+    DATABASES = {"default": database_from_url(DATABASE_URL)}
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret-jeonju-prepay-00000000000000000000000000000000"  # noqa: S105

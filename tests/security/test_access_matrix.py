@@ -239,6 +239,21 @@ CITY_TABLE: dict[str, Row] = {
     "sandbox_pg:api-approve": row(
         ok={"citizen_a"}, default=MISSING, kwargs=order_arg, anon=UNAUTHENTICATED
     ),
+    # Toss Payments' pages for a charge: citizens only, and only for a charge through Toss (this
+    # world's charge went through the sandbox, so it is not found even for its owner).
+    "vouchers_toss:checkout": row(
+        forbidden=SIGNED_IN - CITIZENS | DEVICES, default=MISSING, kwargs=order_arg
+    ),
+    "vouchers_toss:success": row(
+        forbidden=SIGNED_IN - CITIZENS | DEVICES, default=MISSING, kwargs=order_arg
+    ),
+    "vouchers_toss:fail": row(
+        forbidden=SIGNED_IN - CITIZENS | DEVICES, default=MISSING, kwargs=order_arg
+    ),
+    # Toss's webhook: anyone may post; only what Toss's API then says is used.
+    "vouchers_toss:webhook": public(other=OK),
+    # The confirm for app clients: citizens; the input is checked before the order is looked up.
+    "vouchers_toss:api-confirm": citizens(kwargs=order_arg),
     # --- campaigns ------------------------------------------------------------------------
     "campaigns:campaign-list": signed_in(),
     "campaigns:organisation-join": signed_in(),

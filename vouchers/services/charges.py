@@ -54,7 +54,7 @@ from ..exceptions import (
     ChargeNotFoundError,
 )
 from ..models import Charge, ProviderCall, ProviderDiscrepancy
-from ..providers import get_provider
+from ..providers import get_provider, provider_for_city
 from ..rules import rules_on
 from .common import CHARGE_CANCEL_DAYS, month_of, shard_of
 from .outbox import provider_call_enqueue
@@ -93,16 +93,18 @@ def charge_create(
     *,
     user: User,
     amount,
-    provider: str = "sandbox",
+    provider: str | None = None,
     purpose: str = "wallet",
     check_limits: bool = True,
 ) -> tuple[Charge, str]:
-    """Register a charge with the provider; returns it and the provider page to go to.
+    """Register a charge with the provider (by default the city's, ``provider_for_city``);
+    returns it and the provider page to go to.
 
     The limits are checked here to spare the citizen a useless trip to the provider, and again
     when the provider confirms (they may have changed meanwhile). A charge for another
     ``purpose`` (a card pledge) pays a shop, not the wallet, and skips the wallet's limits.
     """
+    provider = provider or provider_for_city()
     amount = parse_amount(amount, minimum=1_000)
     if amount % 1_000:
         raise ChargeError(_("Charge in steps of 1,000 won."))

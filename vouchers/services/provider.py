@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -246,7 +246,9 @@ def provider_reconcile(*, provider_name: str, business_date: date) -> Reconcilia
     cancelled = sum(
         r.amount for r in records.values() if r.approved_at is not None and r.status == "cancelled"
     )
-    paid_out = ProviderPayout.objects.filter(provider=provider_name).aggregate(t=Sum("amount"))
+    paid_out = ProviderPayout.objects.filter(provider=provider_name).aggregate(
+        t=Sum(F("amount") + F("fee"))
+    )
     report.provider_owes = approved - cancelled - (paid_out["t"] or 0)
     report.pending_cancels = (
         ProviderCall.objects.filter(
@@ -345,7 +347,8 @@ def _payouts_record(provider, business_date: date) -> int:
         ProviderPayout.objects.filter(provider=provider.name).values_list("payout_id", flat=True)
     )
     for payout in provider.payouts(upto=business_date):
-        if payout.payout_id in known or payout.amount == 0:
+        gross = payout.amount + payout.fee  # what leaves the clearing accounts
+        if payout.payout_id in known or gross == 0:
             continue
         with transaction.atomic():
             float_account = account_get_or_create(kind=Account.Kind.FLOAT, shard=0)
@@ -355,11 +358,18 @@ def _payouts_record(provider, business_date: date) -> int:
                 ).pk
                 for n in range(shard_count())
             ]
-            parts = _split_signed(payout.amount, len(shards))
+            parts = _split_signed(gross, len(shards))
+            legs = [Leg(s, p) for s, p in zip(shards, parts, strict=True) if p]
+            if payout.amount:
+                legs.append(Leg(float_account.pk, -payout.amount))
+            if payout.fee:
+                # The fee the provider kept out of the card money is the city's cost, not the
+                # citizens': the clearing accounts are cleared of the whole gross amount.
+                world = account_get_or_create(kind=Account.Kind.OUTSIDE_WORLD)
+                legs.append(Leg(world.pk, -payout.fee))
             entry = entry_post(
                 kind=Entry.Kind.PROVIDER_PAYOUT,
-                legs=[Leg(float_account.pk, -payout.amount)]
-                + [Leg(s, p) for s, p in zip(shards, parts, strict=True) if p],
+                legs=legs,
                 idempotency_key=f"provider-payout:{provider.name}:{payout.payout_id}",
                 memo=f"{provider.name} payout {payout.payout_date.isoformat()}",
                 business_date=payout.payout_date,
@@ -370,6 +380,7 @@ def _payouts_record(provider, business_date: date) -> int:
                 defaults={
                     "payout_date": payout.payout_date,
                     "amount": payout.amount,
+                    "fee": payout.fee,
                     "entry": entry,
                 },
             )
