@@ -7,6 +7,7 @@ import logging
 import re
 
 import pytest
+
 from operations.tasks import nightly_run_city
 
 

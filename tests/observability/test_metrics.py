@@ -13,9 +13,9 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
+from merchants.services import payment_code_issue
 from operations.metrics import COLLECTOR
 from operations.models import JobRun
-from merchants.services import payment_code_issue
 from tests.conftest import CITY_HOST
 from tests.merchants.factories import device_for
 from tests.vouchers.conftest import charge, pay
