@@ -55,6 +55,7 @@ from merchants.exceptions import (
 )
 from merchants.models import Device, SalesBracket, Shop
 from merchants.services import ResolvedCode, payment_code_resolve
+from messaging.services import message_request
 
 from .exceptions import (
     CallbackRejectedError,
@@ -577,6 +578,7 @@ def charge_callback_handle(*, provider_name: str, raw_body: bytes, headers) -> C
                 occurred_at=event.occurred_at,
                 outcome=outcome.status,
             )
+            transaction.on_commit(lambda: message_request(kind="vouchers.charge_result", object_id=outcome.charge_id))  # fmt: skip
     except IntegrityError as exc:
         raise CallbackRejectedError(
             _("This callback was delivered before."), code="callback_replayed"
@@ -1117,6 +1119,7 @@ def wallet_refund(*, user: User, idem: Idem) -> IdempotentResult:
             used_ratio_bp=check.used_ratio_bp,
             entry=entry,
         )
+        transaction.on_commit(lambda: message_request(kind="vouchers.refund_done", object_id=refund.pk))  # fmt: skip
         return 201, {
             "refund_id": refund.pk,
             "principal_refunded": principal,

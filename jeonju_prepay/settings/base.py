@@ -54,6 +54,7 @@ TENANT_APPS = [
     "allauth.socialaccount.providers.kakao",
     "allauth.socialaccount.providers.naver",
     "rest_framework.authtoken",
+    "messaging",
     "ledger",
     "merchants",
     "vouchers",
@@ -340,3 +341,20 @@ SANDBOX_PG_SECRET = env("SANDBOX_PG_SECRET", default="")
 SANDBOX_PG_ENABLED = env.bool("SANDBOX_PG_ENABLED", default=True)
 # bench/counter_bench.py serves the floor view only when this is on (never in production).
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
+# --- Messages to citizens (messaging/, docs/messaging.md) -------------------------------------
+# Providers: "sandbox" records what would be sent (the outbox page and the admin show it);
+# email "django" sends with Django's mail (EMAIL_*); SMS and KakaoTalk "solapi" call SOLAPI.
+MESSAGING_EMAIL_PROVIDER = env("MESSAGING_EMAIL_PROVIDER", default="sandbox")
+MESSAGING_SMS_PROVIDER = env("MESSAGING_SMS_PROVIDER", default="sandbox")
+MESSAGING_SANDBOX_PAGE = env.bool("MESSAGING_SANDBOX_PAGE", default=DEBUG)
+MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=6)
+MESSAGING_RETRY_BASE_SECONDS = env.int("MESSAGING_RETRY_BASE_SECONDS", default=30)
+MESSAGING_RETRY_MAX_SECONDS = env.int("MESSAGING_RETRY_MAX_SECONDS", default=60 * 60)
+MESSAGING_REMINDER_HOUR = 10  # 10:00 Asia/Seoul
+SOLAPI_API_KEY = env("SOLAPI_API_KEY", default="")
+SOLAPI_API_SECRET = env("SOLAPI_API_SECRET", default="")
+SOLAPI_SENDER = env("SOLAPI_SENDER", default="")  # the registered sending number
+SOLAPI_PF_ID = env("SOLAPI_PF_ID", default="")  # the city's KakaoTalk channel
+SOLAPI_BASE_URL = env("SOLAPI_BASE_URL", default="https://api.solapi.com")
+SOLAPI_TIMEOUT = env.float("SOLAPI_TIMEOUT", default=10.0)
