@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from jeonju_prepay import ratelimit
 
-from .consents import CONSENT_ITEMS, required_items
+from .consents import CONSENT_ITEMS, marketing_items, required_items
 from .exceptions import (
     AccountError,
     ConsentRequiredError,
@@ -120,6 +120,7 @@ def user_create_assisted(
     or ``PhoneNumberError``; nothing is written then."""
     if not created_by.has_role(Role.CITY_STAFF):
         raise AccountError(_("Only city staff can create accounts for citizens."), code="forbidden")
+    marketing = set(marketing)
     name = (name or "").strip()
     if not name:
         raise AccountError(_("A name is required."), code="name_required")
@@ -137,7 +138,7 @@ def user_create_assisted(
             )
             role_grant(user=user, role=Role.CITIZEN)
             granted = {item.code: True for item in required_items()}
-            granted.update({f"marketing_{channel}": True for channel in marketing})
+            granted.update({item.code: item.channel in marketing for item in marketing_items()})
             consents_record(
                 user=user,
                 choices=granted,
@@ -145,6 +146,7 @@ def user_create_assisted(
                 recorded_by=created_by,
                 ip_address=ip_address,
                 language=user.language,
+                record_all=True,
             )
     except IntegrityError as exc:  # the same number, created at the same moment elsewhere
         raise AccountError(
@@ -165,9 +167,12 @@ def consents_record(
     recorded_by: User | None = None,
     ip_address: str | None = None,
     language: str | None = None,
+    record_all: bool = False,
 ) -> list[ConsentRecord]:
-    """Append one record per item of ``choices`` whose state changes (or that has no record
-    yet), with the version of the text in force. Records are never changed afterwards.
+    """Append one record per item of ``choices`` whose state changes (a grant of an item last
+    answered for an older text counts as a change), with the version of the text in force; with
+    ``record_all`` (sign-up), one per item whatever its state. Records are never changed
+    afterwards.
 
     A required item can only be granted here: it is withdrawn by leaving the service
     (``ConsentRequiredError`` otherwise). Unknown items raise ``AccountError``."""
@@ -193,9 +198,9 @@ def consents_record(
             ip_address=ip_address,
         )
         for code, granted in choices.items()
-        if current[code].recorded_at is None
+        if record_all
         or current[code].granted != bool(granted)
-        or current[code].text_version != CONSENT_ITEMS[code].version
+        or (granted and current[code].outdated)
     ]
     return ConsentRecord.objects.bulk_create(rows)
 
@@ -214,7 +219,11 @@ def consents_at_signup(
         code: (code in accepted) for code, item in CONSENT_ITEMS.items() if item.kind != "service"
     }
     return consents_record(
-        user=user, choices=choices, source=ConsentRecord.Source.SIGNUP, ip_address=ip_address
+        user=user,
+        choices=choices,
+        source=ConsentRecord.Source.SIGNUP,
+        ip_address=ip_address,
+        record_all=True,
     )
 
 
