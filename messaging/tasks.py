@@ -65,11 +65,16 @@ def message_prepare_task(self, kind: str, object_id: int):
 def message_deliver_task(self, message_id: int):
     if not _in_city("message_deliver"):
         return {"status": "no_city"}
-    try:
-        message = message_deliver(message_id=message_id)
-    except RetryLater as exc:
-        logger.info("message %s: retry in %s s", message_id, exc.countdown)
-        raise self.retry(countdown=exc.countdown, exc=None) from None
+    while True:
+        try:
+            message = message_deliver(message_id=message_id)
+        except RetryLater as exc:
+            if self.request.is_eager:
+                # No broker (make run without Redis, the test suite): the tries follow at once.
+                continue
+            logger.info("message %s: retry in %s s", message_id, exc.countdown)
+            raise self.retry(countdown=exc.countdown, exc=None) from None
+        break
     return {"status": message.status if message else "missing", "message": message_id}
 
 
