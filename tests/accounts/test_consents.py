@@ -81,10 +81,12 @@ def test_signup_records_required_and_optional_items_separately_with_the_text_ver
         "marketing_sms",
         "marketing_alimtalk",
     }
-    assert rows["terms"].granted and rows["privacy_required"].granted
+    assert rows["terms"].granted
+    assert rows["privacy_required"].granted
     assert rows["marketing_sms"].granted
     # An unticked optional box is recorded as refused, with the text that was shown.
-    assert not rows["marketing_email"].granted and not rows["marketing_alimtalk"].granted
+    assert not rows["marketing_email"].granted
+    assert not rows["marketing_alimtalk"].granted
     for code, row in rows.items():
         assert row.text_version == CONSENT_ITEMS[code].version
         assert row.source == "signup"
@@ -143,14 +145,16 @@ def test_turning_a_service_channel_off_is_recorded_and_honoured(client_for):
     assert not service_channel_on(user=user, channel="alimtalk")
     assert service_channel_on(user=user, channel="sms")
     row = ConsentRecord.objects.get(user=user, item="service_alimtalk")
-    assert not row.granted and row.text_version == CONSENT_ITEMS["service_alimtalk"].version
+    assert not row.granted
+    assert row.text_version == CONSENT_ITEMS["service_alimtalk"].version
 
 
 def test_a_consent_to_an_older_text_is_not_a_current_consent(city):
     user = CitizenFactory()
     ConsentRecordFactory(user=user, item="marketing_email", text_version="2020-01")
     state = consents_current(user=user)["marketing_email"]
-    assert state.granted and state.outdated
+    assert state.granted
+    assert state.outdated
     assert not marketing_allowed(user=user, channel="email")
 
 

@@ -66,13 +66,17 @@ def test_staff_create_a_phone_only_citizen_and_are_recorded_as_its_maker(city):
     user = user_create_assisted(
         created_by=staff, phone="010-2222-3333", name=" 박할매 ", marketing=["sms"]
     )
-    assert user.email is None and user.phone == "01022223333"
-    assert user.name == "박할매" and user.created_by == staff
+    assert user.email is None
+    assert user.phone == "01022223333"
+    assert user.name == "박할매"
+    assert user.created_by == staff
     assert not user.has_usable_password()
     assert user.roles == {"citizen"}
     rows = {r.item: r for r in ConsentRecord.objects.filter(user=user)}
-    assert rows["terms"].granted and rows["privacy_required"].granted
-    assert rows["marketing_sms"].granted and not rows["marketing_email"].granted
+    assert rows["terms"].granted
+    assert rows["privacy_required"].granted
+    assert rows["marketing_sms"].granted
+    assert not rows["marketing_email"].granted
     assert {r.recorded_by_id for r in rows.values()} == {staff.pk}
     assert {r.source for r in rows.values()} == {"assisted"}
 
@@ -111,7 +115,8 @@ def test_a_code_is_sent_by_text_message_and_signs_the_citizen_in(
     # At rest only a keyed hash of the code: neither the code nor its plain hash is stored.
     assert code not in row.code_hash
     message = Message.objects.get(kind="messaging.sign_in_code")
-    assert message.channel == "sms" and message.status == "sent"
+    assert message.channel == "sms"
+    assert message.status == "sent"
     assert code not in message.body  # the message's own record hides it once delivered
     assert otp_verify(phone=user.phone, code=code, client_ip=IP) == user
     # Spent: the same code does not sign in twice.
@@ -123,7 +128,8 @@ def test_an_unknown_number_gets_the_same_answer_and_no_message(
     city, django_capture_on_commit_callbacks
 ):
     row = _ask("010-9999-0000", django_capture_on_commit_callbacks)
-    assert isinstance(row, SignInCode) and row.user_id is None
+    assert isinstance(row, SignInCode)
+    assert row.user_id is None
     assert not SandboxDelivery.objects.exists()
     assert not Message.objects.exists()
     with pytest.raises(InvalidSignInCodeError):
@@ -136,9 +142,9 @@ def test_a_code_expires_after_three_minutes(city, django_capture_on_commit_callb
     with time_machine.travel(start, tick=False):
         _ask(user.phone, django_capture_on_commit_callbacks)
     code = _code_sent_to(user.phone)
-    with time_machine.travel(start + dt.timedelta(minutes=3, seconds=1), tick=False):
-        with pytest.raises(InvalidSignInCodeError):
-            otp_verify(phone=user.phone, code=code, client_ip=IP)
+    late = start + dt.timedelta(minutes=3, seconds=1)
+    with time_machine.travel(late, tick=False), pytest.raises(InvalidSignInCodeError):
+        otp_verify(phone=user.phone, code=code, client_ip=IP)
 
 
 def test_a_code_takes_three_tries_then_a_new_one_is_needed(
@@ -180,9 +186,9 @@ def test_one_code_a_minute_and_five_an_hour_for_a_number(city, django_capture_on
     for n in range(1, 5):  # every 2 minutes: allowed, up to 5 in the hour
         with time_machine.travel(start + dt.timedelta(minutes=2 * n), tick=False):
             _ask(user.phone, django_capture_on_commit_callbacks)
-    with time_machine.travel(start + dt.timedelta(minutes=10), tick=False):
-        with pytest.raises(TooManyAttemptsError):
-            _ask(user.phone, django_capture_on_commit_callbacks)
+    sixth = start + dt.timedelta(minutes=10)
+    with time_machine.travel(sixth, tick=False), pytest.raises(TooManyAttemptsError):
+        _ask(user.phone, django_capture_on_commit_callbacks)
     assert SandboxDelivery.objects.filter(to=user.phone).count() == 5
 
 
@@ -216,15 +222,18 @@ def test_wrong_codes_from_one_address_lock_that_address(city):
 def test_signing_in_with_the_pages(city_client, django_capture_on_commit_callbacks):
     user = PhoneCitizenFactory()
     page = city_client.get("/accounts/phone/").content.decode()
-    assert '<label for="id_phone">' in page and 'autocomplete="tel"' in page
+    assert '<label for="id_phone">' in page
+    assert 'autocomplete="tel"' in page
     with django_capture_on_commit_callbacks(execute=True):
         response = city_client.post(
             "/accounts/phone/",
             {"phone": user.phone[:3] + "-" + user.phone[3:7] + "-" + user.phone[7:]},
         )
-    assert response.status_code == 302 and response["Location"] == "/accounts/phone/code/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/phone/code/"
     page = city_client.get("/accounts/phone/code/").content.decode()
-    assert 'autocomplete="one-time-code"' in page and 'inputmode="numeric"' in page
+    assert 'autocomplete="one-time-code"' in page
+    assert 'inputmode="numeric"' in page
     assert phone_mask(user.phone) in page  # the number, masked
     response = city_client.post("/accounts/phone/code/", {"code": _code_sent_to(user.phone)})
     assert response.status_code == 302
@@ -244,14 +253,16 @@ def test_a_wrong_code_on_the_page_is_an_error_tied_to_the_field(
     assert response.status_code == 200
     page = response.content.decode()
     box = re.search(r'<input[^>]*name="code"[^>]*>', page).group(0)
-    assert "id_code_error" in box and 'aria-invalid="true"' in box
+    assert "id_code_error" in box
+    assert 'aria-invalid="true"' in box
     assert 'id="id_code_error"' in page
     assert "_auth_user_id" not in city_client.session
 
 
 def test_the_page_answers_the_same_for_a_number_without_an_account(city_client):
     response = city_client.post("/accounts/phone/", {"phone": "010-9999-0000"})
-    assert response.status_code == 302 and response["Location"] == "/accounts/phone/code/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/phone/code/"
 
 
 def test_a_malformed_number_on_the_page_is_a_form_error(city_client):
@@ -286,7 +297,8 @@ def test_the_api_sends_a_code_and_exchanges_it_for_a_token(
     assert response.status_code == 202
     assert response.json()["expires_in"] == 180
     unknown = api_client.post("/api/v1/auth/otp", {"phone": "01099990000"}, format="json")
-    assert unknown.status_code == 202 and unknown.json() == response.json()
+    assert unknown.status_code == 202
+    assert unknown.json() == response.json()
     token = api_client.post(
         "/api/v1/auth/token",
         {"phone": user.phone, "code": _code_sent_to(user.phone)},
@@ -310,7 +322,8 @@ def test_the_api_refuses_a_wrong_code_and_mixed_credentials(api_client):
     )
     assert mixed.status_code == 400
     bad = api_client.post("/api/v1/auth/otp", {"phone": "12"}, format="json")
-    assert bad.status_code == 400 and bad.json()["error"]["code"] == "phone_invalid"
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "phone_invalid"
 
 
 def test_the_api_answers_429_past_the_sending_limits(api_client):
@@ -319,7 +332,8 @@ def test_the_api_answers_429_past_the_sending_limits(api_client):
         == 202
     )
     again = api_client.post("/api/v1/auth/otp", {"phone": "01012345678"}, format="json")
-    assert again.status_code == 429 and again.json()["error"]["code"] == "rate_limited"
+    assert again.status_code == 429
+    assert again.json()["error"]["code"] == "rate_limited"
 
 
 def test_an_email_user_in_another_city_is_not_found_by_phone(city, other_city):

@@ -103,7 +103,8 @@ def test_a_refund_sends_its_result(texted, budget, django_capture_on_commit_call
     assert result.body["principal_refunded"] == 6_000
     assert result.body["incentive_returned"] == 1_400
     body = _sent("vouchers.refund_done")["email"].body
-    assert "6,000원이 환불되었습니다" in body and "1,400원" in body
+    assert "6,000원이 환불되었습니다" in body
+    assert "1,400원" in body
 
 
 def test_a_balance_expiring_within_7_days_is_told_once_per_pledge(
@@ -128,4 +129,5 @@ def test_a_balance_expiring_within_7_days_is_told_once_per_pledge(
     )
     assert sent.count() == 4  # two pledges × (email, KakaoTalk)
     body = next(d.body for d in sent if str(soon.pk) in d.reference and d.channel == "email")
-    assert "105,000원" in body and "2026-12-10" in body
+    assert "105,000원" in body
+    assert "2026-12-10" in body

@@ -56,7 +56,8 @@ def test_a_service_message_goes_by_email_and_as_a_kakao_notification(
     assert by_channel["alimtalk"].to == "01011112222"
     assert by_channel["alimtalk"].alimtalk_template_id == "JP_PLEDGE_RECEIPT"
     # 100,000 won prepaid plus the shop's 5% bonus: 105,000 won to spend.
-    assert "100,000원" in by_channel["email"].body and "105,000원" in by_channel["email"].body
+    assert "100,000원" in by_channel["email"].body
+    assert "105,000원" in by_channel["email"].body
     assert by_channel["email"].subject == "[전주시] 선결제 영수증: 전주콩나물국밥 100,000원"
     assert {r.status for r in Message.objects.all()} == {"sent"}
 
@@ -128,7 +129,8 @@ def test_advertising_goes_only_where_consented_and_says_it_is_advertising(
         user=user,
     )
     delivery = SandboxDelivery.objects.get()
-    assert delivery.channel == "sms" and delivery.to == "01011114444"
+    assert delivery.channel == "sms"
+    assert delivery.to == "01011114444"
     assert delivery.body.startswith("(광고) [전주시] 새 캠페인")
     assert "수신거부" in delivery.body  # how to stop them
     assert Message.objects.get(channel="email").status == "suppressed"
@@ -209,7 +211,8 @@ def test_the_same_dedupe_key_is_sent_once(city, django_capture_on_commit_callbac
         context={"principal": 3_000, "incentive": 0},
         user=user,
     )
-    assert len(first) == 1 and again == []
+    assert len(first) == 1
+    assert again == []
     assert SandboxDelivery.objects.count() == 1
 
 
@@ -225,8 +228,10 @@ def test_a_provider_outage_is_retried_and_sent_once(city, django_capture_on_comm
         user=user,
     )
     message = Message.objects.get()
-    assert message.status == "sent" and message.attempts == 3
-    assert message.provider == "sandbox" and message.provider_message_id.startswith("sandbox-")
+    assert message.status == "sent"
+    assert message.attempts == 3
+    assert message.provider == "sandbox"
+    assert message.provider_message_id.startswith("sandbox-")
     assert SandboxDelivery.objects.filter(reference=message.dedupe_key).count() == 1
 
 
@@ -314,5 +319,6 @@ def test_a_sign_in_code_is_hidden_in_the_record_once_delivered(
         phone=user.phone,
     )
     message = Message.objects.get()
-    assert "482913" not in message.body and "******" in message.body
+    assert "482913" not in message.body
+    assert "******" in message.body
     assert "482913" in SandboxDelivery.objects.get().body  # the sandbox shows what was sent
