@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from cities.services import public_tenant_ensure
 from dashboard.schedule import nightly_schedule_ensure
+from messaging.schedule import reminders_schedule_ensure
 
 
 class Command(BaseCommand):
@@ -24,4 +25,5 @@ class Command(BaseCommand):
         _task, created = nightly_schedule_ensure()
         if created:
             self.stdout.write("Nightly run scheduled at 02:00 Asia/Seoul (django-celery-beat).")
+        reminders_schedule_ensure()  # daily messages (expiring prepaid balances), 10:00
         self.stdout.write(self.style.SUCCESS("Platform ready."))
