@@ -21,6 +21,7 @@ APPS = [
     "jeonju_prepay",
     "ledger",
     "merchants",
+    "messaging",
     "rentals",
     "vouchers",
 ]
