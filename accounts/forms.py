@@ -7,7 +7,6 @@ from jeonju_prepay import ratelimit
 from jeonju_prepay.http import client_ip
 
 from .consents import CONSENT_ITEMS, item_text, marketing_items, required_items, service_items
-from .exceptions import AccountError
 from .models import User
 from .phone import PhoneNumberError, phone_normalise
 
@@ -173,31 +172,6 @@ class SignInCodeForm(AccessibleFormMixin, forms.Form):
         if not code.isdigit():
             raise ValidationError(_("The code has 6 digits."), code="invalid")
         return code
-
-
-class AssistedSignupForm(AccessibleFormMixin, forms.Form):
-    """City staff at a community centre create an account for a citizen without email."""
-
-    name = forms.CharField(label=_("Name"), max_length=50)
-    phone = PhoneForm.base_fields["phone"]
-    language = forms.ChoiceField(
-        label=_("Language of messages"), choices=[("ko", "한국어"), ("en", "English")]
-    )
-    agreed = forms.BooleanField(
-        label=_("The citizen has read and agreed to the required items"),
-        help_text=_("Terms of use and the collection of personal information (required)."),
-        error_messages={"required": _("The citizen must agree to the required items.")},
-    )
-    marketing_sms = forms.BooleanField(
-        label=_("The citizen agrees to news and offers by text message (optional)"),
-        required=False,
-    )
-
-    def clean_phone(self):
-        try:
-            return phone_normalise(self.cleaned_data["phone"])
-        except (PhoneNumberError, AccountError) as exc:
-            raise ValidationError(exc.message, code=exc.code) from exc
 
 
 class AdminLoginForm(AdminAuthenticationForm):

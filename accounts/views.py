@@ -20,14 +20,19 @@ from jeonju_prepay.http import client_ip
 from .consents import CONSENT_ITEMS, item_text, required_items
 from .forms import ConsentsForm, PhoneForm, SignInCodeForm
 from .models import ConsentRecord
-from .phone import phone_mask
+from .phone import phone_display, phone_mask
 from .selectors import consent_history, consents_current
 from .services import consents_record, otp_request, otp_verify, staff_create
 
 
 @login_required
 def profile(request):
-    return render(request, "accounts/profile.html", {"roles": sorted(request.user.roles)})
+    phone = request.user.phone
+    return render(
+        request,
+        "accounts/profile.html",
+        {"roles": sorted(request.user.roles), "phone_shown": phone_display(phone) if phone else ""},
+    )
 
 
 class StaffForm(forms.Form):

@@ -221,6 +221,8 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
 }
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+# Signing up with Kakao or Naver shows the sign-up form too: its consents must be asked.
+SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_PROVIDERS = {
     "kakao": {
         "APPS": (

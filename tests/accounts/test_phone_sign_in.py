@@ -347,3 +347,13 @@ def test_an_email_user_in_another_city_is_not_found_by_phone(city, other_city):
     connection.set_tenant(other_city)
     assert SignInCode.objects.get(phone=user.phone).user_id is None
     connection.set_tenant(city)
+
+
+def test_a_phone_only_citizen_sees_their_profile_and_consents(client_for):
+    user = PhoneCitizenFactory(phone="01044443333")
+    client = client_for(user)
+    page = client.get("/me/profile/").content.decode()
+    assert "010-4444-3333" in page
+    assert "None" not in page
+    assert "/accounts/password/change/" not in page  # no password to change
+    assert client.get("/me/consents/").status_code == 200
