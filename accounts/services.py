@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from jeonju_prepay import ratelimit
 
-from .consents import CONSENT_ITEMS, marketing_items, required_items
+from .consents import CONSENT_ITEMS, SERVICE, marketing_items, required_items
 from .exceptions import (
     AccountError,
     ConsentRequiredError,
@@ -216,7 +216,7 @@ def consents_at_signup(
     if missing:
         raise ConsentRequiredError()
     choices = {
-        code: (code in accepted) for code, item in CONSENT_ITEMS.items() if item.kind != "service"
+        code: (code in accepted) for code, item in CONSENT_ITEMS.items() if item.kind != SERVICE
     }
     return consents_record(
         user=user,

@@ -23,7 +23,7 @@ Example (``vouchers/message_kinds.py``)::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -72,7 +72,6 @@ class MessageKind:
     daily: Callable[[date], Iterable[int]] | None = None
     # Sign-in codes: the body is kept only until delivery, then replaced by a masked one.
     sensitive: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def text(self, *, variant: str, language: str) -> Text:
         by_language = self.templates.get(variant) or self.templates[""]

@@ -28,7 +28,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template import Context, Engine
 from django.utils import timezone
 
@@ -326,12 +326,16 @@ def message_deliver(*, message_id: int) -> Message | None:
 
 
 def messages_requeue_stale(*, older_than_minutes: int = 30) -> int:
-    """Queue again the deliveries of rows still ``queued`` or ``retrying`` long after they
-    should have gone (their task was lost with a broker). Claiming keeps it to one send."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    """Queue again the deliveries of rows still ``queued``, or ``retrying`` past the longest
+    backoff, long after they should have gone (their task was lost with a broker). The claim
+    keeps it to one send even if the lost task turns up after all."""
+    now = timezone.now()
+    queued_before = now - timedelta(minutes=older_than_minutes)
+    retrying_before = queued_before - timedelta(seconds=settings.MESSAGING_RETRY_MAX_SECONDS)
     ids = list(
         Message.objects.filter(
-            status__in=(Message.Status.QUEUED, Message.Status.RETRYING), updated_at__lt=cutoff
+            Q(status=Message.Status.QUEUED, updated_at__lt=queued_before)
+            | Q(status=Message.Status.RETRYING, updated_at__lt=retrying_before)
         ).values_list("pk", flat=True)[:1000]
     )
     _deliver_later(ids)
