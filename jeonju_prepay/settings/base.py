@@ -349,7 +349,8 @@ BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 # email "django" sends with Django's mail (EMAIL_*); SMS and KakaoTalk "solapi" call SOLAPI.
 MESSAGING_EMAIL_PROVIDER = env("MESSAGING_EMAIL_PROVIDER", default="sandbox")
 MESSAGING_SMS_PROVIDER = env("MESSAGING_SMS_PROVIDER", default="sandbox")
-MESSAGING_SANDBOX_PAGE = env.bool("MESSAGING_SANDBOX_PAGE", default=DEBUG)
+# The sandbox outbox page at /messages/sandbox/: unset, it follows DEBUG (on under make run).
+MESSAGING_SANDBOX_PAGE = env.bool("MESSAGING_SANDBOX_PAGE", default=None)
 MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=6)
 MESSAGING_RETRY_BASE_SECONDS = env.int("MESSAGING_RETRY_BASE_SECONDS", default=30)
 MESSAGING_RETRY_MAX_SECONDS = env.int("MESSAGING_RETRY_MAX_SECONDS", default=60 * 60)
