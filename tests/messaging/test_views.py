@@ -6,9 +6,7 @@ from __future__ import annotations
 from tests.messaging.factories import MessageFactory
 
 
-def test_the_outbox_shows_what_the_sandbox_sent_under_debug(
-    city_client, settings, django_capture_on_commit_callbacks
-):
+def test_the_outbox_shows_what_the_sandbox_sent_under_debug(city_client, settings):
     from messaging.services import message_deliver
 
     settings.DEBUG = True
