@@ -15,3 +15,18 @@ class TooManyAttemptsError(RateLimitedError):
 
 class AccountError(ApplicationError):
     code = "account_invalid"
+
+
+class ConsentRequiredError(ApplicationError):
+    code = "consent_required"
+    default_message = _(
+        "Agree to the terms of use and to the collection of personal information to sign up."
+    )
+
+
+class InvalidSignInCodeError(ApplicationError):
+    code = "invalid_code"
+    default_message = _(
+        "The code is not correct or has expired. Check the last code sent to you or ask for a "
+        "new one."
+    )

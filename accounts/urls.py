@@ -7,4 +7,5 @@ app_name = "accounts"
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("staff/new/", views.staff_new, name="staff-new"),
+    path("consents/", views.consents, name="consents"),
 ]

@@ -39,6 +39,7 @@ from ledger.services import (
 from merchants.exceptions import ShopNotApprovedError, ShopPermissionError
 from merchants.models import Device, Shop, ShopMember
 from merchants.services import ResolvedCode
+from messaging.services import message_request
 from vouchers import services as wallet
 from vouchers.models import Charge, Payment, ProviderCall, ProviderDiscrepancy
 
@@ -383,6 +384,7 @@ def pledge_with_wallet(
             pledge=pledge, key=f"{idem.scope}:{idem.key}:prepaid", actor=user
         )
         pledge.save(update_fields=["entry"])
+        transaction.on_commit(lambda: message_request(kind="campaigns.pledge_receipt", object_id=pledge.pk))  # fmt: skip
         body = pledge_body(pledge)
         body["payment"] = paid.body
         return 201, body
@@ -477,6 +479,7 @@ def pledge_charge_approved(charge: Charge) -> wallet.CallbackOutcome:
     charge.business_date = today
     charge.entry = paid
     charge.save()
+    transaction.on_commit(lambda: message_request(kind="campaigns.pledge_receipt", object_id=pledge.pk))  # fmt: skip
     return wallet.CallbackOutcome("credited", "pledge paid", charge.pk)
 
 

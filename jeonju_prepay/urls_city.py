@@ -5,12 +5,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from accounts.api import TokenObtainApi
+from accounts.api import OtpRequestApi, TokenObtainApi
 
 from . import views
 
 api_v1 = [
     path("auth/token", TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/otp", OtpRequestApi.as_view(), name="auth-otp"),
     path("", include("merchants.api_urls")),
     path("", include("counter.api_urls")),
     path("", include("vouchers.api_urls")),
@@ -23,9 +24,11 @@ urlpatterns = [
     path("", views.city_home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/phone/", include("accounts.phone_urls")),
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
     path("shops/", include("counter.urls")),
+    path("messages/", include("messaging.urls")),
     path("shops/", include("merchants.urls")),
     path("wallet/", include("vouchers.urls")),
     path("sandbox-pg/", include("vouchers.sandbox_urls")),

@@ -54,6 +54,7 @@ TENANT_APPS = [
     "allauth.socialaccount.providers.kakao",
     "allauth.socialaccount.providers.naver",
     "rest_framework.authtoken",
+    "messaging",
     "ledger",
     "merchants",
     "vouchers",
@@ -237,6 +238,8 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
 }
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+# Signing up with Kakao or Naver shows the sign-up form too: its consents must be asked.
+SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_PROVIDERS = {
     "kakao": {
         "APPS": (
@@ -441,3 +444,21 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 # Each worker reads the cities' figures at most this often; scrapes in between get them cached.
 METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=10)
+
+# --- Messages to citizens (messaging/, docs/messaging.md) -------------------------------------
+# Providers: "sandbox" records what would be sent (the outbox page and the admin show it);
+# email "django" sends with Django's mail (EMAIL_*); SMS and KakaoTalk "solapi" call SOLAPI.
+MESSAGING_EMAIL_PROVIDER = env("MESSAGING_EMAIL_PROVIDER", default="sandbox")
+MESSAGING_SMS_PROVIDER = env("MESSAGING_SMS_PROVIDER", default="sandbox")
+# The sandbox outbox page at /messages/sandbox/: unset, it follows DEBUG (on under make run).
+MESSAGING_SANDBOX_PAGE = env.bool("MESSAGING_SANDBOX_PAGE", default=None)
+MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=6)
+MESSAGING_RETRY_BASE_SECONDS = env.int("MESSAGING_RETRY_BASE_SECONDS", default=30)
+MESSAGING_RETRY_MAX_SECONDS = env.int("MESSAGING_RETRY_MAX_SECONDS", default=60 * 60)
+MESSAGING_REMINDER_HOUR = 10  # 10:00 Asia/Seoul
+SOLAPI_API_KEY = env("SOLAPI_API_KEY", default="")
+SOLAPI_API_SECRET = env("SOLAPI_API_SECRET", default="")
+SOLAPI_SENDER = env("SOLAPI_SENDER", default="")  # the registered sending number
+SOLAPI_PF_ID = env("SOLAPI_PF_ID", default="")  # the city's KakaoTalk channel
+SOLAPI_BASE_URL = env("SOLAPI_BASE_URL", default="https://api.solapi.com")
+SOLAPI_TIMEOUT = env.float("SOLAPI_TIMEOUT", default=10.0)

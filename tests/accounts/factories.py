@@ -50,3 +50,28 @@ class ClerkFactory(UserFactory):
 
 class LandlordFactory(UserFactory):
     roles = _with_roles(Role.LANDLORD)
+
+
+class PhoneCitizenFactory(CitizenFactory):
+    """A citizen with a mobile number and no email (an account made at a community centre)."""
+
+    email = None
+    phone = factory.Sequence(lambda n: f"0109{n:07d}")
+
+
+class ConsentRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.ConsentRecord"
+
+    user = factory.SubFactory(CitizenFactory)
+    item = "marketing_sms"
+    granted = True
+    text_version = factory.LazyAttribute(lambda o: _version(o.item))
+    language = "ko"
+    source = "consent_page"
+
+
+def _version(item: str) -> str:
+    from accounts.consents import CONSENT_ITEMS
+
+    return CONSENT_ITEMS[item].version

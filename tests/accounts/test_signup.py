@@ -1,6 +1,9 @@
 from accounts.models import User
 from accounts.roles import Role
 
+# The two required consents of the sign-up form (accounts/consents.py).
+CONSENTS = {"consent_terms": "on", "consent_privacy_required": "on"}
+
 
 def test_citizen_signs_up_and_gets_the_citizen_role(city_client):
     response = city_client.post(
@@ -10,6 +13,7 @@ def test_citizen_signs_up_and_gets_the_citizen_role(city_client):
             "name": "홍길동",
             "password1": "a-long-pass-phrase-2021",
             "password2": "a-long-pass-phrase-2021",
+            **CONSENTS,
         },
     )
     assert response.status_code == 302
@@ -27,6 +31,7 @@ def test_signup_as_landlord_adds_the_landlord_role(city_client):
             "password1": "a-long-pass-phrase-2021",
             "password2": "a-long-pass-phrase-2021",
             "wants_landlord": "on",
+            **CONSENTS,
         },
     )
     assert User.objects.get(email="lord@example.kr").roles == {Role.CITIZEN, Role.LANDLORD}
@@ -41,6 +46,7 @@ def test_signup_with_a_taken_email_changes_nothing(city_client):
             "name": "x",
             "password1": "a-long-pass-phrase-2021",
             "password2": "a-long-pass-phrase-2021",
+            **CONSENTS,
         },
     )
     assert response.status_code == 200

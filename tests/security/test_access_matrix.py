@@ -149,6 +149,14 @@ CITY_TABLE: dict[str, Row] = {
     # --- accounts -------------------------------------------------------------------------
     "accounts:profile": signed_in(),
     "accounts:staff-new": staff_only(),
+    "accounts:consents": signed_in(),
+    # Signing in with a mobile number, and the consent texts, before anybody is signed in.
+    "accounts-phone:start": public(),
+    "accounts-phone:code": public(),
+    "accounts-phone:consent-texts": public(),
+    "api:auth-otp": public(),
+    # The sandbox outbox exists only with MESSAGING_SANDBOX_PAGE (DEBUG): here, for nobody.
+    "messaging:sandbox-outbox": row(default=MISSING, anon=MISSING, other=MISSING),
     # --- merchants ------------------------------------------------------------------------
     # The shop list, the counter's shop chooser and registration show only the person's own
     # shops (registering one is how anybody becomes a shop owner).

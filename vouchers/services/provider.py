@@ -23,6 +23,7 @@ from ledger.models import Account, Entry
 from ledger.money import split
 from ledger.selectors import account_balances_sum
 from ledger.services import Leg, account_get_or_create, entry_post
+from messaging.services import message_request
 
 from ..exceptions import CallbackRejectedError, WalletError
 from ..models import (
@@ -78,6 +79,7 @@ def provider_event_apply(event: CallbackEvent) -> CallbackOutcome:
                 occurred_at=event.occurred_at,
                 outcome=outcome.status,
             )
+            transaction.on_commit(lambda: message_request(kind="vouchers.charge_result", object_id=outcome.charge_id))  # fmt: skip
     except IntegrityError as exc:
         raise CallbackRejectedError(
             _("This callback was delivered before."), code="callback_replayed"

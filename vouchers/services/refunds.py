@@ -34,6 +34,7 @@ from ledger.services import (
     idempotent,
     with_retries,
 )
+from messaging.services import message_request
 
 from ..exceptions import RefundNotAllowedError, WalletError
 from ..models import Charge, Refund
@@ -129,6 +130,7 @@ def wallet_refund(*, user: User, idem: Idem) -> IdempotentResult:
             entry=entry,
         )
         Charge.objects.filter(pk__in=covered).update(refund=refund)
+        transaction.on_commit(lambda: message_request(kind="vouchers.refund_done", object_id=refund.pk))  # fmt: skip
         return 201, {
             "refund_id": refund.pk,
             "principal_refunded": principal,

@@ -25,6 +25,7 @@ DEMO_MODULES = [
     "campaigns.demo",
     "rentals.demo",
     "dashboard.demo",
+    "messaging.demo",
     "operations.demo",
 ]
 

@@ -22,6 +22,7 @@ from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from cities.services import public_tenant_ensure
 from ledger.schedule import idempotency_purge_schedule_ensure
+from messaging.schedule import reminders_schedule_ensure
 from operations.schedule import nightly_schedule_ensure, outbox_schedule_ensure
 from vouchers.toss_tasks import toss_sync_schedule_ensure
 
@@ -71,6 +72,7 @@ class Command(BaseCommand):
         _task, created = outbox_schedule_ensure()
         if created:
             self.stdout.write("Payment-provider outbox swept every 5 minutes (django-celery-beat).")
+        reminders_schedule_ensure()  # daily messages (expiring prepaid balances), 10:00
         _task, created = idempotency_purge_schedule_ensure()
         if created:
             self.stdout.write("Idempotency records purged daily at 03:30 Asia/Seoul.")
