@@ -166,7 +166,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.navigation",
             ],
-            "builtins": ["jeonju_prepay.templatetags.won"],
+            "builtins": ["jeonju_prepay.templatetags.won", "jeonju_prepay.templatetags.korean"],
         },
     }
 ]

@@ -1,6 +1,19 @@
 // Small behaviours shared by every page. No inline scripts anywhere (Content-Security-Policy).
 (function () {
   "use strict";
+  // Styles that need JS (the phone's menu button) apply only when it runs.
+  document.documentElement.classList.add("js");
+  // The menu button opens and closes the navigation on a phone.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest(".nav-toggle");
+    if (!toggle) {
+      return;
+    }
+    var links = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    links.classList.toggle("open", open);
+  });
   // Forms with data-confirm ask before submitting.
   document.addEventListener("submit", function (event) {
     var form = event.target;
