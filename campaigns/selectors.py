@@ -314,7 +314,9 @@ class PledgeOutlook:
     @property
     def room(self) -> int:
         """The most the citizen can pledge here now (before the per-pledge maximum)."""
-        return self.citizen_room if self.shop_room is None else min(self.citizen_room, self.shop_room)
+        return (
+            self.citizen_room if self.shop_room is None else min(self.citizen_room, self.shop_room)
+        )
 
     @property
     def blocked(self) -> str:
@@ -329,7 +331,9 @@ class PledgeOutlook:
         return ""
 
 
-def pledge_outlook(*, user, campaign: Campaign, shop: Shop, day: date | None = None) -> PledgeOutlook:
+def pledge_outlook(
+    *, user, campaign: Campaign, shop: Shop, day: date | None = None
+) -> PledgeOutlook:
     day = day or business_date_today()
     phase = None
     if campaign.starts_on <= day <= campaign.ends_on:

@@ -114,7 +114,9 @@ def attach(word, which: str) -> str:
 
 # The marker forms translators write, either order: 을(를), 를(을), 은(는), 이(가), 과(와),
 # 와(과), (으)로.
-_MARKER = re.compile(r"(을\(를\)|를\(을\)|은\(는\)|는\(은\)|이\(가\)|가\(이\)|과\(와\)|와\(과\)|\(으\)로)")
+_MARKER = re.compile(
+    r"(을\(를\)|를\(을\)|은\(는\)|는\(은\)|이\(가\)|가\(이\)|과\(와\)|와\(과\)|\(으\)로)"
+)
 
 
 def particles_resolve(text) -> str:
