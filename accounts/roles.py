@@ -38,5 +38,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "dashboard.view_dashboard",
         "rentals.verify_agreement",
         "ledger.view_ledger",
+        "districts.manage_district",
     ],
 }

@@ -30,6 +30,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("rentals/", include("rentals.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("districts/", include("districts.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),

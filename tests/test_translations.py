@@ -18,6 +18,7 @@ APPS = [
     "campaigns",
     "cities",
     "dashboard",
+    "districts",
     "jeonju_prepay",
     "ledger",
     "merchants",

@@ -54,6 +54,7 @@ TENANT_APPS = [
     "allauth.socialaccount.providers.kakao",
     "allauth.socialaccount.providers.naver",
     "rest_framework.authtoken",
+    "districts",
     "ledger",
     "merchants",
     "vouchers",

@@ -194,6 +194,9 @@ CITY_TABLE: dict[str, Row] = {
     "merchants:counter-pay": shop_x(),
     "merchants:counter-redeem": shop_x(),
     "merchants:counter-recent": shop_x(),
+    # --- districts (city staff keep the list) -------------------------------------------------
+    "districts:list": staff_only(),
+    "districts:toggle": staff_only(kwargs=lambda w: {"district_id": w.district.pk}),
     # --- dashboard (city staff) -------------------------------------------------------------
     "dashboard:home": staff_only(),
     "dashboard:shops": staff_only(),
