@@ -69,12 +69,14 @@ def test_members_only_phase_tells_a_new_citizen_how_to_join_and_shows_no_pledge_
     html = _pledge_page(client, campaign, shop)
     assert "1단계 공무원은 참여 기관의 회원만 참여할 수 있습니다" in html
     assert "캠페인 담당자" in html  # where the invitation code comes from
-    assert 'name="invite_code"' in html and 'name="amount"' not in html
+    assert 'name="invite_code"' in html
+    assert 'name="amount"' not in html
     assert "2단계 시민은 2030-01-02부터 모든 시민이 참여할 수 있습니다" in html
     # Joining from here comes back here, with the pledge form now.
     path = f"/campaigns/{campaign.pk}/shops/{shop.pk}/pledge/"
     response = client.post("/campaigns/join/", {"invite_code": "JOINME01", "next": path})
-    assert response.status_code == 302 and response["Location"] == path
+    assert response.status_code == 302
+    assert response["Location"] == path
     assert 'name="amount"' in _pledge_page(client, campaign, shop)
     # Somewhere else is not followed.
     response = client.post(
@@ -133,7 +135,8 @@ def test_campaign_filter_offers_no_category_the_city_excludes(client_for, city):
     options = html[
         html.index('name="category"') : html.index("</select>", html.index('name="category"'))
     ]
-    assert 'value="cafe"' in options and 'value="bakery"' in options
+    assert 'value="cafe"' in options
+    assert 'value="bakery"' in options
     for excluded in ("golf", "department_store", "entertainment", "jewellery"):
         assert f'value="{excluded}"' not in options
 
@@ -142,7 +145,8 @@ def test_targets_are_formatted(client_for, city):
     campaign = CampaignFactory(target_participants=50_000)
     PhaseFactory(campaign=campaign, number=1)
     html = client_for(CitizenFactory()).get("/campaigns/").content.decode()
-    assert "0 / 50,000" in html and "/ 50000" not in html
+    assert "0 / 50,000" in html
+    assert "/ 50000" not in html
 
 
 def test_shop_history_and_review_message_speak_korean(client_for, city):
@@ -157,7 +161,8 @@ def test_shop_history_and_review_message_speak_korean(client_for, city):
     # The page resolves the particle from the name: 소 has no final consonant.
     assert "송천동 세탁소를 승인했습니다" in html
     assert '등록 <span class="muted">(심사 대기)</span>' in html or "심사 대기" in html
-    assert "registered →" not in html and "approve → approved" not in html
+    assert "registered →" not in html
+    assert "approve → approved" not in html
     shop_review  # noqa: B018 - the service the page called
 
 
@@ -169,7 +174,8 @@ def test_business_numbers_read_the_same_everywhere(client_for, city):
         category="golf", sales_bracket="under_300m", reason="-",
     )  # fmt: skip
     html = client_for(StaffFactory()).get("/shops/review/").content.decode()
-    assert "402-81-00073" in html and "4028100073" not in html
+    assert "402-81-00073" in html
+    assert "4028100073" not in html
 
 
 def test_a_declined_charge_says_why_in_words(client_for, city):
@@ -198,7 +204,8 @@ def test_a_missing_object_gets_the_apps_404_page(client_for, city):
     response = client_for(CitizenFactory()).get("/campaigns/999999/")
     assert response.status_code == 404
     html = response.content.decode()
-    assert "페이지를 찾을 수 없습니다" in html and 'class="site-header"' in html
+    assert "페이지를 찾을 수 없습니다" in html
+    assert 'class="site-header"' in html
 
 
 def test_make_run_settings_show_production_error_pages(monkeypatch):

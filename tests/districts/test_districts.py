@@ -28,8 +28,9 @@ def test_demo_loads_jeonju_35_dongs_and_wanju_13_eup_myeon_once(city, other_city
         districts.demo.seed(DemoContext(city=other_city))
         kinds = dict(District.objects.values_list("name", "kind"))
         assert len(kinds) == 13
-        assert [k for k in kinds.values()].count("eup") == 3
-        assert kinds["삼례읍"] == "eup" and kinds["고산면"] == "myeon"
+        assert list(kinds.values()).count("eup") == 3
+        assert kinds["삼례읍"] == "eup"
+        assert kinds["고산면"] == "myeon"
     finally:
         connection.set_tenant(city)
 
@@ -83,7 +84,8 @@ def test_the_property_form_offers_the_list_and_refuses_anything_else(city):
     assert not form.is_valid()
     assert "district" in form.errors
     html = str(form["district"])
-    assert "<select" in html and '<optgroup label="완산구">' in html
+    assert "<select" in html
+    assert '<optgroup label="완산구">' in html
     assert PropertyForm({"address": "전주시 완산구 태조로 15", "district": "중앙동"}).is_valid()
 
 
@@ -108,7 +110,8 @@ def test_staff_add_a_district_and_take_one_out_of_use(client_for, city):
     district.refresh_from_db()
     assert not district.active
     page = client.get("/districts/").content.decode()
-    assert "송천3동" in page and "다시 사용" in page
+    assert "송천3동" in page
+    assert "다시 사용" in page
 
 
 @pytest.mark.parametrize("factory", [CitizenFactory, OwnerFactory, LandlordFactory])
