@@ -63,7 +63,7 @@ def main() -> None:
             page.wait_for_timeout(500)
             path = out / f"{name}-{args.lang}-{args.width}.png"
             page.screenshot(path=str(path), full_page=True)
-            print(path)  # noqa: T201
+            print(path)
 
         def open_page(path: str) -> None:
             page.context.add_cookies(
@@ -71,14 +71,16 @@ def main() -> None:
             )
             page.goto(f"{base}{path}")
 
-        # The citizen: wallet, a pledge form (the campaign's first shop), the payment code.
-        sign_in(page, base, "citizen@demo.kr")
-        open_page("/wallet/")
-        shot("wallet")
+        # A citizen with room left pledges (citizen2 pledged 100,000 of 300,000).
+        sign_in(page, base, "citizen2@demo.kr")
         open_page("/campaigns/")
         page.locator("a[href^='/campaigns/'][role=button]").first.click()
         page.locator("a[href*='/pledge/']").first.click()
         shot("pledge")
+        # The citizen: wallet, the payment code (for the counter below).
+        sign_in(page, base, "citizen@demo.kr")
+        open_page("/wallet/")
+        shot("wallet")
         open_page("/wallet/code/")
         code = re.sub(r"\D", "", page.locator(".pay-code").first.inner_text())
 
