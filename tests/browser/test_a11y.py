@@ -125,8 +125,10 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "campaigns:closed-shops": by("staff"),
     "campaigns:manage-detail": by("staff", kwargs=campaign),
     # The 404 page: a campaign that does not exist.
-    "campaigns:campaign-detail": by("citizen", kwargs=campaign)
-    + (Visit("citizen", lambda w: {"campaign_id": 999_999}, status=404),),
+    "campaigns:campaign-detail": (
+        *by("citizen", kwargs=campaign),
+        Visit("citizen", lambda w: {"campaign_id": 999999}, status=404),
+    ),
     "campaigns:shop-join": by("owner", kwargs=campaign),
     "campaigns:pledge-new": by(
         "citizen", kwargs=lambda w: {"campaign_id": w.campaign.pk, "shop_id": w.shop.pk}
@@ -148,7 +150,7 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "rentals:policy": by("staff"),
     # --- dashboard, districts ------------------------------------------------------------
     # The 403 page: a citizen on the staff's dashboard.
-    "dashboard:home": by("staff") + (Visit("citizen", status=403),),
+    "dashboard:home": (*by("staff"), Visit("citizen", status=403)),
     "dashboard:shops": by("staff"),
     "dashboard:operations": by("staff"),
     "districts:list": by("staff"),
