@@ -109,7 +109,8 @@ def test_citizen_pledges_with_the_keyboard_only(live_server_url, browser):
         assert page.locator("input[name=amount]").count() == 0
         tab_to(page, lambda f: f["name"] == "invite_code", seen)
         page.keyboard.type("KEYS2021")
-        page.keyboard.press("Enter")
+        with page.expect_navigation():  # the join form comes back to this same page
+            page.keyboard.press("Enter")
         page.wait_for_url(f"{base}{pledge_path}")
         assert "전주시청 회원으로 참여합니다" in page.locator("#pledge-rules").inner_text()
         assert "<strong>500,000원</strong>" in page.locator("#pledge-rules").inner_html()
@@ -131,8 +132,8 @@ def test_citizen_pledges_with_the_keyboard_only(live_server_url, browser):
         page.keyboard.type("300000")
         tab_to(page, lambda f: f["name"] == "pin", seen)
         page.keyboard.type("123456")
-        page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the form is shown again, with the refusal
+            page.keyboard.press("Enter")
         error = page.locator(".form-error[role=alert]")
         assert "200,000" in error.inner_text()
         assert error.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(253, 236, 236)"
