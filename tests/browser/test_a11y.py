@@ -211,6 +211,7 @@ EXCUSED: dict[str, str] = {
 # Whole groups of URLs that are not pages of this app.
 EXCUSED_PREFIXES = {
     "api:": "the JSON API",
+    "api-": "the JSON API's own addresses (its schema; its 404 for unknown /api/ addresses)",
     "admin:": "Django's admin (its login page is checked on the platform host)",
     "admin/": "Django's admin (its login page is checked on the platform host)",
 }
