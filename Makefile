@@ -36,7 +36,7 @@ lint: install
 
 # Risky patterns in our own code (high severity fails).
 bandit: install
-	$(VENV)/bin/bandit -q -r accounts cities campaigns counter dashboard jeonju_prepay ledger merchants operations rentals vouchers -x '*/migrations/*' --severity-level high
+	$(VENV)/bin/bandit -q -r accounts cities campaigns counter dashboard districts jeonju_prepay ledger merchants messaging operations rentals vouchers -x '*/migrations/*' --severity-level high
 
 # Known vulnerabilities in the locked dependencies, from the first advisory source that answers
 # (PyPI's per-release JSON, OSV or OSV_URL, ecosyste.ms). Reaching none fails (exit 3) and says
@@ -56,7 +56,8 @@ messages: install
 	$(PY) manage.py makemessages -d djangojs -l ko -l en --ignore ".venv/*" --ignore ".tools/*" --ignore "node_modules/*" --ignore ".data/*" --ignore "static/vendor/*"
 	$(PY) manage.py compilemessages --ignore ".venv/*" --ignore ".tools/*"
 
-# Refresh the pinned browser libraries from package-lock.json into static/vendor/.
+# Refresh the pinned browser libraries from package-lock.json into static/vendor/ (and the
+# accessibility checker axe-core into tests/browser/vendor/).
 vendor:
 	npm ci --no-audit --no-fund
 	mkdir -p static/vendor
@@ -64,6 +65,10 @@ vendor:
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/chart.js/dist/chart.umd.js static/vendor/chart.umd.min.js
 	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsQR.js
+	# axe-core is a test tool: the accessibility test injects it into pages; it is never served.
+	mkdir -p tests/browser/vendor
+	cp node_modules/axe-core/axe.min.js tests/browser/vendor/axe.min.js
+	cp node_modules/axe-core/LICENSE tests/browser/vendor/axe-core.LICENSE
 
 bench: install
 	$(PY) bench/ledger_bench.py

@@ -31,6 +31,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Shop reviews"), "merchants:review-list", (Role.CITY_STAFF,)),
     NavItem(_("Wallet policy"), "vouchers:policy", (Role.CITY_STAFF,)),
     NavItem(_("Good rental"), "rentals:staff-list", (Role.CITY_STAFF,)),
+    NavItem(_("Districts"), "districts:list", (Role.CITY_STAFF,)),
 ]
 
 

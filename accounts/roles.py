@@ -39,5 +39,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "operations.run_nightly",
         "rentals.verify_agreement",
         "ledger.view_ledger",
+        "districts.manage_district",
     ],
 }

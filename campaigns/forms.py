@@ -9,14 +9,15 @@ from .models import Campaign, Organisation
 
 class ShopFilterForm(forms.Form):
     district = forms.ChoiceField(label=_("District"), required=False)
-    category = forms.ChoiceField(
-        label=_("Category"), required=False, choices=[("", _("All")), *Category.choices]
-    )
+    category = forms.ChoiceField(label=_("Category"), required=False)
     q = forms.CharField(label=_("Name"), required=False, max_length=50)
 
-    def __init__(self, *args, districts=(), **kwargs):
+    def __init__(self, *args, districts=(), categories=(), **kwargs):
+        """``categories``: the values to offer (the campaign's shops', none the city excludes)."""
         super().__init__(*args, **kwargs)
         self.fields["district"].choices = [("", _("All"))] + [(d, d) for d in districts]
+        labels = dict(Category.choices)
+        self.fields["category"].choices = [("", _("All"))] + [(c, labels[c]) for c in categories]
 
 
 class PledgeForm(IdempotentForm):

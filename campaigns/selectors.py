@@ -12,7 +12,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from ledger.models import Account, Posting
 from ledger.services import business_date_today
-from merchants.models import Shop
+from merchants.models import Category, Shop
+from merchants.selectors import shop_policy_current
 
 from .models import Campaign, CampaignShop, Organisation, Phase, Pledge
 
@@ -170,6 +171,20 @@ def campaign_districts(campaign: Campaign) -> list[str]:
     )
 
 
+def campaign_categories(campaign: Campaign) -> list[str]:
+    """The categories of the campaign's approved shops, outside those the city's shop policy
+    excludes (a shop registered before a category was excluded is not offered as a filter)."""
+    excluded = set(shop_policy_current().excluded_categories)
+    found = (
+        CampaignShop.objects.filter(
+            campaign=campaign, active=True, shop__status=Shop.Status.APPROVED
+        )
+        .values_list("shop__category", flat=True)
+        .distinct()
+    )
+    return [c for c in Category.values if c in set(found) and c not in excluded]
+
+
 @dataclass(frozen=True)
 class PrepaidAtShop:
     shop: Shop
@@ -242,4 +257,103 @@ def guarantee_fund_balance() -> int:
         .values_list("balance", flat=True)
         .first()
         or 0
+    )
+
+
+# --- What a citizen may still pledge (shown before the pledge form; checked by pledge_terms) ----
+
+# Pledges that count against the per-citizen and per-shop limits: a pledge waiting for its card
+# payment holds its room until it is paid or fails.
+LIMIT_COUNTED = [
+    Pledge.Status.AWAITING_PAYMENT,
+    Pledge.Status.ACTIVE,
+    Pledge.Status.USED,
+    Pledge.Status.EXPIRED,
+]
+
+
+def pledged_by_citizen(*, campaign: Campaign, user, exclude: Pledge | None = None) -> int:
+    """Won the citizen has pledged in the campaign, as the per-citizen limit counts it."""
+    qs = Pledge.objects.filter(campaign=campaign, user=user, status__in=LIMIT_COUNTED)
+    return int(qs.exclude(pk=getattr(exclude, "pk", None)).aggregate(s=Sum("amount"))["s"] or 0)
+
+
+def pledged_at_shop(*, campaign: Campaign, shop: Shop, exclude: Pledge | None = None) -> int:
+    """Won pledged to the shop in the campaign, as the per-shop cap counts it."""
+    qs = Pledge.objects.filter(campaign=campaign, shop=shop, status__in=LIMIT_COUNTED)
+    return int(qs.exclude(pk=getattr(exclude, "pk", None)).aggregate(s=Sum("amount"))["s"] or 0)
+
+
+def organisation_of(*, user, campaign: Campaign) -> Organisation | None:
+    """The participating organisation the citizen's pledges count for (the first joined)."""
+    return (
+        Organisation.objects.filter(campaigns=campaign, memberships__user=user)
+        .order_by("id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class PledgeOutlook:
+    """What the pledge page tells a citizen before the form: the phase open today and its
+    rule, how much more they may pledge in the campaign and the shop may take, and, when they
+    cannot pledge now, why (``blocked``: "no_phase", "members_only", "citizen_limit",
+    "shop_cap")."""
+
+    phase: Phase | None
+    next_open_phase: Phase | None  # the next phase open to everyone, for a non-member
+    organisation: Organisation | None
+    pledged: int
+    citizen_room: int
+    shop_room: int | None  # None: the campaign sets no cap per shop
+    min_pledge: int
+    max_pledge: int
+
+    @property
+    def members_only(self) -> bool:
+        return bool(self.phase and self.phase.members_only)
+
+    @property
+    def room(self) -> int:
+        """The most the citizen can pledge here now (before the per-pledge maximum)."""
+        return (
+            self.citizen_room if self.shop_room is None else min(self.citizen_room, self.shop_room)
+        )
+
+    @property
+    def blocked(self) -> str:
+        if self.phase is None:
+            return "no_phase"
+        if self.members_only and self.organisation is None:
+            return "members_only"
+        if self.citizen_room < self.min_pledge:
+            return "citizen_limit"
+        if self.shop_room is not None and self.shop_room < self.min_pledge:
+            return "shop_cap"
+        return ""
+
+
+def pledge_outlook(
+    *, user, campaign: Campaign, shop: Shop, day: date | None = None
+) -> PledgeOutlook:
+    day = day or business_date_today()
+    phase = None
+    if campaign.starts_on <= day <= campaign.ends_on:
+        phase = campaign.phases.filter(starts_on__lte=day, ends_on__gte=day).first()
+    next_open = (
+        campaign.phases.filter(members_only=False, starts_on__gt=day).order_by("starts_on").first()
+    )
+    pledged = pledged_by_citizen(campaign=campaign, user=user)
+    shop_room = None
+    if campaign.cap_per_shop is not None:
+        shop_room = max(0, campaign.cap_per_shop - pledged_at_shop(campaign=campaign, shop=shop))
+    return PledgeOutlook(
+        phase=phase,
+        next_open_phase=next_open,
+        organisation=organisation_of(user=user, campaign=campaign),
+        pledged=pledged,
+        citizen_room=max(0, campaign.max_per_citizen - pledged),
+        shop_room=shop_room,
+        min_pledge=campaign.min_pledge,
+        max_pledge=campaign.max_pledge,
     )

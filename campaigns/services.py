@@ -43,6 +43,7 @@ from messaging.services import message_request
 from vouchers import services as wallet
 from vouchers.models import Charge, Payment, ProviderCall, ProviderDiscrepancy
 
+from . import selectors
 from .exceptions import (
     CampaignError,
     InsufficientPrepaidError,
@@ -206,12 +207,8 @@ class PledgeTerms:
         return self.amount + self.bonus
 
 
-COUNTED = [
-    Pledge.Status.AWAITING_PAYMENT,
-    Pledge.Status.ACTIVE,
-    Pledge.Status.USED,
-    Pledge.Status.EXPIRED,
-]
+# What the limits count lives with the reads that show the room left (selectors.LIMIT_COUNTED).
+COUNTED = selectors.LIMIT_COUNTED
 
 
 def pledge_terms(
@@ -236,11 +233,7 @@ def pledge_terms(
     phase = phase_on(campaign, day)
     if phase is None:
         raise NotInPhaseError(_("No phase of this campaign is open today."))
-    organisation = (
-        Organisation.objects.filter(campaigns=campaign, memberships__user=user)
-        .order_by("id")
-        .first()
-    )
+    organisation = selectors.organisation_of(user=user, campaign=campaign)
     if phase.members_only and organisation is None:
         raise NotInPhaseError(
             _(
@@ -259,8 +252,7 @@ def pledge_terms(
             _("A pledge is between %(min)s and %(max)s won.")
             % {"min": f"{campaign.min_pledge:,}", "max": f"{campaign.max_pledge:,}"}
         )
-    counted = Pledge.objects.filter(status__in=COUNTED).exclude(pk=getattr(exclude, "pk", None))
-    pledged = _sum(counted.filter(campaign=campaign, user=user))
+    pledged = selectors.pledged_by_citizen(campaign=campaign, user=user, exclude=exclude)
     if pledged + amount > campaign.max_per_citizen:
         raise PledgeLimitError(
             _("You can pledge %(left)s won more in this campaign (at most %(max)s won each).")
@@ -270,7 +262,7 @@ def pledge_terms(
             }
         )
     if campaign.cap_per_shop is not None:
-        at_shop = _sum(counted.filter(campaign=campaign, shop=shop))
+        at_shop = selectors.pledged_at_shop(campaign=campaign, shop=shop, exclude=exclude)
         if at_shop + amount > campaign.cap_per_shop:
             raise PledgeLimitError(
                 _("This shop can take %(left)s won more in this campaign.")
@@ -278,10 +270,6 @@ def pledge_terms(
             )
     bonus = apply_rate(amount, campaign_shop.bonus_bp)
     return PledgeTerms(phase, campaign_shop, organisation, amount, bonus)
-
-
-def _sum(qs) -> int:
-    return int(sum(qs.values_list("amount", flat=True)))
 
 
 def _lock_for_pledge(*, campaign_shop: CampaignShop, user: User) -> None:

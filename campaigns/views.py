@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -51,7 +52,11 @@ def campaign_list(request):
 def campaign_detail(request, campaign_id):
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     districts = selectors.campaign_districts(campaign)
-    filters = ShopFilterForm(request.GET or None, districts=districts)
+    filters = ShopFilterForm(
+        request.GET or None,
+        districts=districts,
+        categories=selectors.campaign_categories(campaign),
+    )
     criteria = filters.cleaned_data if filters.is_valid() else {}
     shops = selectors.campaign_shops(
         campaign=campaign,
@@ -128,6 +133,8 @@ def pledge_new(request, campaign_id, shop_id):
             "shop": shop,
             "form": form,
             "summary": wallet_summary(user=request.user),
+            "outlook": selectors.pledge_outlook(user=request.user, campaign=campaign, shop=shop),
+            "join_form": JoinOrganisationForm(),
         },
     )
 
@@ -187,6 +194,12 @@ def organisation_join(request):
                 _("You joined %(organisation)s; your pledges count for it.")
                 % {"organisation": membership.organisation.name},
             )
+    # Back to the page the form was on (the pledge page offers it to a non-member), if ours.
+    back = request.POST.get("next", "")
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
     return redirect("campaigns:campaign-list")
 
 

@@ -1,6 +1,7 @@
 """Demo history for the dashboard: three weeks of wallet charges and payments by the city's
 neighbours (60 citizens who do not sign in: ``neighbour1@demo.kr`` ...) at the demo's approved
-shops, written in bulk by ``dashboard.synthetic`` (so without cashback). Last night's run
+shops, written in bulk by ``dashboard.synthetic`` with 10% cashback from the incentive budget (booked
+before the history by the wallet's demo, so the budget's burn-down starts full). Last night's run
 (``operations.demo``) then settles the shops and refreshes the figures of every past day.
 Today's activity comes from the other apps' demo data and is shown live."""
 
@@ -24,6 +25,7 @@ from vouchers.services import wallet_get_or_create
 from . import synthetic
 
 NEIGHBOURS = 60
+CASHBACK_BP = 1000  # the demo policy's 10%, paid from the budget booked before the history
 DAYS = 21
 LABEL = "demo-history"
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
@@ -70,7 +72,9 @@ def _history(today, per_day: int) -> None:
         )
         batch = f"{day:%Y%m%d}-{secrets.token_hex(3)}"
         synthetic.charges(day, batch, label=LABEL)
-        synthetic.payments_write(day, batch, payments, 10_000, label=LABEL, progress=False)
+        synthetic.payments_write(
+            day, batch, payments, 10_000, label=LABEL, progress=False, cashback_bp=CASHBACK_BP
+        )
 
 
 def _neighbours(count: int) -> list[User]:

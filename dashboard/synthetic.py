@@ -155,10 +155,30 @@ def charges(day, batch, *, label: str):
         _execute("DROP TABLE bench_charge")
 
 
-def payments_write(day, batch, payments, chunk, *, label: str, progress: bool = True):
-    """The payments (and the same-day cancellations), ``chunk`` per transaction."""
+def payments_write(
+    day, batch, payments, chunk, *, label: str, progress: bool = True, cashback_bp: int = 0
+):
+    """The payments (and the same-day cancellations), ``chunk`` per transaction.
+
+    ``cashback_bp``: cashback at this rate, rounded down to the won, paid from the citizen's
+    shard of the incentive budget into the wallet's incentive balance in the payment's own entry
+    (as ``wallet_pay`` does) and reversed with a cancelled payment. The monthly cap is not
+    applied (the demo's neighbours spend far below it); the month's usage row counts it."""
     bar = tqdm(total=payments, unit="payment", desc="  payments", leave=False, disable=not progress)
-    params = {"day": day, "batch": batch, "label": label}
+    params = {"day": day, "batch": batch, "label": label, "bp": cashback_bp}
+    if cashback_bp:
+        shards = int(settings.INCENTIVE_BUDGET_SHARDS)
+        _execute(
+            "CREATE TEMP TABLE bench_cashback AS"  # noqa: S608 - the shard count is a setting
+            " SELECT DISTINCT st.user_id, i.id AS incentive_id, b.id AS budget_id"
+            "   FROM bench_stage st"
+            "   JOIN ledger_account i ON i.owner_user_id = st.user_id"
+            "                        AND i.kind = 'wallet_incentive'"
+            "   JOIN ledger_account b ON b.kind = 'incentive_budget' AND b.owner_user_id IS NULL"
+            "                        AND b.owner_shop_id IS NULL"
+            f"                       AND b.shard = st.user_id %% {shards}"
+        )
+        _execute("CREATE UNIQUE INDEX ON bench_cashback (user_id)")
     for first in range(1, payments + 1, chunk):
         params["first"], params["last"] = first, min(payments, first + chunk - 1)
         rows = "FROM bench_stage WHERE n BETWEEN %(first)s AND %(last)s"
@@ -187,11 +207,30 @@ def payments_write(day, batch, payments, chunk, *, label: str, progress: bool = 
                 " SELECT cancel_entry_id, principal_id, amount, %(day)s " + rows + " AND cancelled",
                 params,
             )
+            if cashback_bp:
+                cashback = (
+                    " FROM (SELECT st.*, c.incentive_id, c.budget_id,"
+                    " st.amount * %(bp)s / 10000 AS cashback FROM bench_stage st"
+                    " JOIN bench_cashback c USING (user_id)"
+                    " WHERE st.n BETWEEN %(first)s AND %(last)s) x WHERE cashback > 0"
+                )
+                _execute(
+                    "INSERT INTO ledger_posting (entry_id, account_id, amount, business_date)"
+                    " SELECT entry_id, incentive_id, cashback, %(day)s" + cashback + " UNION ALL"
+                    " SELECT entry_id, budget_id, -cashback, %(day)s" + cashback + " UNION ALL"
+                    " SELECT cancel_entry_id, incentive_id, -cashback, %(day)s"
+                    + cashback
+                    + " AND cancelled UNION ALL"
+                    " SELECT cancel_entry_id, budget_id, cashback, %(day)s"
+                    + cashback
+                    + " AND cancelled",
+                    params,
+                )
             _execute(
                 "INSERT INTO vouchers_payment (user_id, shop_id, amount, from_principal,"
                 " from_incentive, cashback, method, status, device_id, actor_id,"
                 " business_date, created_at, entry_id, cashback_entry_id, cancelled_at)"
-                " SELECT user_id, shop_id, amount, amount, 0, 0, 'customer_code',"
+                " SELECT user_id, shop_id, amount, amount, 0, amount * %(bp)s / 10000, 'customer_code',"
                 " CASE WHEN cancelled THEN 'cancelled' ELSE 'completed' END, NULL, NULL,"
                 " %(day)s, created_at, entry_id, NULL,"
                 " CASE WHEN cancelled THEN created_at + interval '10 minutes' END " + rows,
@@ -199,3 +238,13 @@ def payments_write(day, batch, payments, chunk, *, label: str, progress: bool = 
             )
         bar.update(params["last"] - first + 1)
     bar.close()
+    if cashback_bp:
+        _execute(
+            "INSERT INTO vouchers_monthlyusage (user_id, month, charged, incentive, cashback,"
+            " carried_in) SELECT user_id, %(month)s, 0, 0, SUM(amount * %(bp)s / 10000), 0"
+            " FROM bench_stage WHERE NOT cancelled GROUP BY user_id"
+            " ON CONFLICT (user_id, month)"
+            " DO UPDATE SET cashback = vouchers_monthlyusage.cashback + EXCLUDED.cashback",
+            {"month": day.replace(day=1), "bp": cashback_bp},
+        )
+        _execute("DROP TABLE bench_cashback")

@@ -35,7 +35,13 @@ def _filters(request) -> tuple[FilterForm, Filters]:
     form = FilterForm(request.GET)
     if form.is_valid():
         data = form.cleaned_data
-        return form, Filters(data["start"], data["end"], data["campaign"], data["phase"])
+        filters = Filters(data["start"], data["end"], data["campaign"], data["phase"])
+        # The date inputs show the range the page shows, also when the dates were left out.
+        shown = request.GET.copy()
+        shown["start"], shown["end"] = data["start"].isoformat(), data["end"].isoformat()
+        form = FilterForm(shown)
+        form.is_valid()
+        return form, filters
     fallback = FilterForm({})
     fallback.is_valid()
     data = fallback.cleaned_data

@@ -18,6 +18,7 @@ from rest_framework.utils import json as drf_json
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import ApplicationError
+from .korean import particles_resolve
 from .metrics import refusal_count
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def error_response(code: str, message: str, status_code: int, detail=None) -> Response:
-    body = {"code": code, "message": message}
+    # Korean messages carry particle markers (을(를)...) after their variables: resolved here.
+    body = {"code": code, "message": particles_resolve(message)}
     if detail:
         body["detail"] = detail
     return Response({"error": body}, status=status_code)

@@ -37,6 +37,7 @@ urlpatterns = [
     path("rentals/", include("rentals.urls")),
     path("dashboard/operations/", include("operations.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("districts/", include("districts.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from districts.forms import district_field
+
 from .models import Category, SalesBracket, Shop, ShopPolicy
 
 BANKS = [
@@ -29,9 +31,7 @@ class ShopRegisterForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
-    district = forms.CharField(
-        label=_("District (dong)"), max_length=50, help_text=_("e.g. 풍남동")
-    )
+    district = forms.CharField(label=_("District (dong)"), max_length=50)
     address = forms.CharField(label=_("Address"), max_length=200)
     phone = forms.CharField(
         label=_("Phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
@@ -47,11 +47,19 @@ class ShopRegisterForm(forms.Form):
     )
     bank_holder = forms.CharField(label=_("Account holder"), max_length=50)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        district_field(self)
+
 
 class ShopEditForm(forms.ModelForm):
     class Meta:
         model = Shop
         fields = ["name", "district", "address", "phone", "bank_name", "bank_holder"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        district_field(self, include=self.instance.district if self.instance else "")
 
 
 class ReviewForm(forms.Form):

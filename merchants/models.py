@@ -332,6 +332,34 @@ class ShopEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.shop_id}: {self.action}"
 
+    # What each recorded action is called on the pages (the column keeps the stable code).
+    ACTION_LABELS = {
+        "registered": _("Registered"),
+        "profile_changed": _("Profile changed"),
+        "approve": _("Approved"),
+        "reject": _("Rejected"),
+        "suspend": _("Suspended"),
+        "close": _("Marked closed"),
+        "resubmit": _("Sent for review again"),
+        "clerk_joined": _("A clerk joined"),
+        "clerk_removed": _("A clerk was removed"),
+        "device_revoked": _("A counter device was revoked"),
+    }
+
+    @property
+    def action_label(self) -> str:
+        return str(self.ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def status_label(self) -> str:
+        """The status the event left the shop in, as the pages name it ('' for none)."""
+        if not self.to_status:
+            return ""
+        try:
+            return str(Shop.Status(self.to_status).label)
+        except ValueError:
+            return self.to_status
+
 
 class Statement(models.Model):
     """A shop's settlement of one business date (Asia/Seoul), written by the nightly run

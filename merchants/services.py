@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import role_grant
+from districts.services import district_check
 from jeonju_prepay.db import instance_from_values
 
 from . import brn, codes
@@ -106,6 +107,7 @@ def shop_register(*, owner: User, details: ShopDetails) -> Shop:
         raise ShopError(_("A settlement account number is 8 to 20 digits."))
     if Shop.objects.filter(business_number=number).exists():
         raise DuplicateBusinessNumberError()
+    district = district_check(details.district)
     reasons = shop_eligibility(category=details.category, sales_bracket=details.sales_bracket)
     if reasons:
         EligibilityRefusal.objects.create(
@@ -124,7 +126,7 @@ def shop_register(*, owner: User, details: ShopDetails) -> Shop:
                 name=details.name.strip(),
                 business_number=number,
                 category=details.category,
-                district=details.district.strip(),
+                district=district,
                 address=details.address.strip(),
                 phone=details.phone.strip(),
                 sales_bracket=details.sales_bracket,
@@ -159,6 +161,8 @@ def shop_update(*, shop: Shop, by: User, **changes) -> Shop:
                 raise ShopError(_("A settlement account number is 8 to 20 digits."))
         elif name not in EDITABLE_FIELDS:
             raise ShopError(_("This field cannot be changed here."))
+        elif name == "district" and value != shop.district:
+            value = district_check(value)
         if getattr(shop, name) != value:
             setattr(shop, name, value)
             fields.append(name)

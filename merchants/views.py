@@ -257,7 +257,13 @@ def review_detail(request, shop_id):
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("%(shop)s updated.") % {"shop": shop.name})
+            done = {
+                "approve": _("%(shop)s is approved: it can take payments and pledges."),
+                "reject": _("%(shop)s is rejected; the owner sees the reason."),
+                "suspend": _("%(shop)s is suspended: it takes no payments until approved again."),
+                "close": _("%(shop)s is marked closed."),
+            }[form.cleaned_data["action"]]
+            messages.success(request, done % {"shop": shop.name})
             return redirect("merchants:review-detail", shop_id=shop.pk)
     outstanding = _outstanding_prepaid(shop)
     return render(

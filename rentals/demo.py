@@ -1,5 +1,10 @@
 """Demo data of the good-rental registry. Idempotent: a case whose property exists is skipped.
 
+The cases are written with the dates of Jeonju's 2020-2021 programme and moved forward by whole
+years (``_year_shift``) so that the programme's "now" (early 2021) falls around today: leases
+are running, proposals wait for signatures that start soon, verified cuts lie in the past year.
+Whole years keep every calendar rule (a claw-back "before the end of June of the next year").
+
 Jeonju: the Hanok Village case (풍남동) of 2020-2021: 14 landlords cut their tenant shops' rent by
 10% or more for at least 3 months. Most are verified, some signed and waiting for the city, some
 still waiting for the tenant (owner@demo.kr has one to sign). One renewal raised the rent 8%
@@ -18,6 +23,7 @@ from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import role_grant, user_create
+from ledger.services import business_date_today
 from merchants import brn
 from merchants.models import Shop
 from merchants.services import ShopDetails, shop_register, shop_review
@@ -429,12 +435,33 @@ def seed(ctx) -> None:
         )
 
 
+def _year_shift(today: dt.date | None = None) -> int:
+    """Whole years to add to the programme's dates: the first n such that 1 January 2021 moved
+    by n years is no more than 60 days before today (Dec 2026 → 6: proposals start in 2027)."""
+    today = today or business_date_today()
+    years = 0
+    while D(2021 + years, 1, 1) < today - dt.timedelta(days=60):
+        years += 1
+    return years
+
+
+def _moved(day: dt.date | None, years: int) -> dt.date | None:
+    if day is None:
+        return None
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
 def _policies(ctx, staff: User) -> None:
     rows = (
         [(D(2020, 1, 1), 5000), (D(2021, 1, 1), 7000)]
         if ctx.is_main_city
         else [(D(2021, 1, 1), 5000)]
     )
+    years = _year_shift()
+    rows = [(_moved(day, years), tax_cut) for day, tax_cut in rows]
     for day, tax_cut in rows:
         if not RentalPolicy.objects.filter(effective_from=day).exists():
             rental_policy_set(
@@ -490,6 +517,8 @@ def _case(ctx, staff: User, landlord: User, case: Case) -> int:
     if Property.objects.filter(landlord=landlord, address=case.address).exists():
         return 0
     shop = ctx.shops.get(case.shop) or Shop.objects.get(name=case.shop)
+    years = _year_shift()
+    lease_start, lease_end = (_moved(d, years) for d in case.lease)
     prop = property_create(
         landlord=landlord, address=case.address, unit="1층", district=case.district
     )
@@ -499,8 +528,8 @@ def _case(ctx, staff: User, landlord: User, case: Case) -> int:
         tenant_business_number=shop.business_number,
         monthly_rent=case.rent,
         deposit=case.rent * 20,
-        start_date=case.lease[0],
-        end_date=case.lease[1],
+        start_date=lease_start,
+        end_date=lease_end,
     )
     agreement = agreement_propose(
         landlord=landlord,
@@ -510,7 +539,7 @@ def _case(ctx, staff: User, landlord: User, case: Case) -> int:
             rate_bp=case.value if case.kind == "rate" else None,
             amount=case.value if case.kind == "amount" else None,
             months=case.months,
-            start_date=case.start,
+            start_date=_moved(case.start, years),
         ),
         property_tax_amount=case.property_tax,
         income_over_threshold=case.high_income,
@@ -527,7 +556,7 @@ def _case(ctx, staff: User, landlord: User, case: Case) -> int:
             kind=kind,
             monthly_rent=rent,
             deposit=lease.deposit,
-            start_date=start,
-            end_date=end,
+            start_date=_moved(start, years),
+            end_date=_moved(end, years),
         )
     return 1

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from districts.forms import district_field
 from jeonju_prepay.templatetags.won import won
 from ledger.exceptions import InvalidAmountError
 from ledger.money import parse_amount
@@ -64,9 +65,11 @@ class PropertyForm(forms.Form):
     unit = forms.CharField(
         label=_("Unit"), max_length=50, required=False, help_text=_("e.g. 1st floor, no. 101")
     )
-    district = forms.CharField(
-        label=_("District (dong)"), max_length=50, help_text=_("e.g. 풍남동")
-    )
+    district = forms.CharField(label=_("District (dong)"), max_length=50)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        district_field(self)
 
 
 class LeaseForm(forms.Form):

@@ -14,6 +14,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from jeonju_prepay.templatetags.won import bp_percent, won
+from ledger.services import business_date_today
 from merchants.models import ShopMember
 
 from . import rules
@@ -338,3 +339,23 @@ def agreement_counts_by_status() -> dict[str, int]:
 
 def flagged_count() -> int:
     return Agreement.objects.filter(~Q(clawback="")).count()
+
+
+def agreement_warnings(agreement, *, today: dt.date | None = None) -> list[str]:
+    """What staff should know before verifying: a lease that has ended, a cut whose months are
+    over. Verifying stays possible (a late verification of a real cut is legitimate); the page
+    asks for a confirmation when there is a warning."""
+    today = today or business_date_today()
+    lease = agreement.lease
+    warnings = []
+    if lease.end_date < today:
+        warnings.append(
+            _("The lease ended on %(date)s: check that the tenant was still renting then.")
+            % {"date": lease.end_date.isoformat()}
+        )
+    if agreement.end_date < today:
+        warnings.append(
+            _("The rent cut ended on %(date)s; it is verified after the fact.")
+            % {"date": agreement.end_date.isoformat()}
+        )
+    return warnings

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from districts.services import district_check
 from jeonju_prepay.templatetags.won import bp_percent, won
 from merchants import brn
 from merchants.models import Shop, ShopMember
@@ -145,7 +146,7 @@ def property_create(*, landlord: User, address: str, unit: str = "", district: s
     _require_landlord(landlord)
     address = _text(address, label=_("Address"), max_length=200)
     unit = _text(unit, label=_("Unit"), max_length=50, required=False)
-    district = _text(district, label=_("District (dong)"), max_length=50)
+    district = district_check(_text(district, label=_("District (dong)"), max_length=50))
     try:
         with transaction.atomic():
             return Property.objects.create(

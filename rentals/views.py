@@ -328,6 +328,7 @@ def agreement_detail(request, agreement_id):
         context["decline_form"] = DeclineForm()
     if role == "staff":
         context["verify_form"] = VerifyForm(initial={"terms_hash": agreement.terms_hash})
+        context["warnings"] = selectors.agreement_warnings(agreement)
         context["reject_form"] = RejectForm()
     return render(request, "rentals/agreement_detail.html", context)
 

@@ -70,6 +70,8 @@ def seed(ctx) -> None:
         ends_on=dt.date(today.year, 12, 31),
         amount=5_000_000_000 if ctx.is_main_city else 500_000_000,
         idempotency_key=f"demo-{today.year}",
+        # Booked before the dashboard's three weeks of history, whose cashback it pays.
+        business_date=today - dt.timedelta(days=30),
     )
     ctx.notes.append(
         "Wallet policy: staff@demo.kr adds versions, dated overrides and budget at /wallet/policy/."

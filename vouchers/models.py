@@ -243,6 +243,23 @@ class Charge(models.Model):
     def __str__(self) -> str:
         return f"Charge {self.order_id} {self.amount}"
 
+    # What a citizen reads for the provider's event types kept in ``failure_reason``; any
+    # other reason there is already a sentence (a limit refused at the callback).
+    FAILURE_TEXTS = {
+        "payment.failed": _("The card company declined the payment. No money was taken."),
+        "payment.cancelled": _("The payment was cancelled before it finished. No money was taken."),
+    }
+
+    @property
+    def failure_text(self) -> str:
+        """Why the charge did not go through, in words for the citizen (never a code)."""
+        reason = self.failure_reason
+        if reason in self.FAILURE_TEXTS:
+            return str(self.FAILURE_TEXTS[reason])
+        if not reason or (reason.isascii() and " " not in reason):
+            return str(self.FAILURE_TEXTS["payment.failed"])
+        return reason
+
 
 class ProviderEvent(models.Model):
     """A callback from the payment provider, kept once per event id (replays are refused)."""

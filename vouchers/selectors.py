@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from ledger.models import Account, Entry, Posting
 from ledger.selectors import citizen_balances
@@ -114,20 +115,50 @@ def wallet_summary(*, user, today: date | None = None) -> WalletSummary:
 @dataclass(frozen=True)
 class Movement:
     """One line of a wallet's history: a posting, or one of the two parts of a payment's
-    posting on the incentive balance (the part spent, the cashback credited)."""
+    posting on the incentive balance (the part spent, the cashback credited). ``detail`` is what
+    the citizen recognises it by (the shop), never a ledger memo or an order id."""
 
     entry: Entry
     account_kind: str
     amount: int
     kind: str
+    detail: str = ""
 
     @property
     def kind_label(self) -> str:
+        # A reversal is, for the citizen, a cancellation of what it reverses.
+        if self.kind == Entry.Kind.REVERSAL:
+            return Entry.Kind.CANCELLATION.label
         return Entry.Kind(self.kind).label
+
+    @property
+    def part_label(self) -> str:
+        """Which part of the wallet moved: the charged money or the incentive and cashback."""
+        if self.account_kind == Account.Kind.WALLET_PRINCIPAL:
+            return gettext("Charged money")
+        return gettext("Incentive and cashback")
 
     @property
     def business_date(self) -> date:
         return self.entry.business_date
+
+
+def _payments_by_entry(entries: list[Entry]) -> dict[int, Payment]:
+    """The payment behind each entry (its own, its old-style cashback entry, or the one a
+    cancellation reverses), for the shop's name and whether it paid for a pledge."""
+    ids = {e.pk for e in entries} | {e.reverses_id for e in entries if e.reverses_id}
+    found: dict[int, Payment] = {}
+    payments = Payment.objects.filter(Q(entry_id__in=ids) | Q(cashback_entry_id__in=ids)).only(
+        "entry_id", "cashback_entry_id", "method", "shop__name"
+    )
+    for payment in payments.select_related("shop"):
+        found[payment.entry_id] = payment
+        if payment.cashback_entry_id:
+            found[payment.cashback_entry_id] = payment
+    for entry in entries:
+        if entry.reverses_id in found:
+            found.setdefault(entry.pk, found[entry.reverses_id])
+    return found
 
 
 def wallet_history(*, user, limit: int = 50) -> list[Movement]:
@@ -135,7 +166,8 @@ def wallet_history(*, user, limit: int = 50) -> list[Movement]:
 
     Since vouchers migration 0004 a payment's entry holds one posting on the incentive balance:
     the cashback less the incentive part spent. Its payment row has both, so the history shows
-    them as two lines again: the part spent (a payment) and the cashback."""
+    them as two lines again: the part spent (a payment) and the cashback. A payment that paid
+    for a pledge is shown as the pledge; the shop is each payment's detail."""
     postings = list(
         Posting.objects.filter(
             account__owner_user=user,
@@ -151,21 +183,31 @@ def wallet_history(*, user, limit: int = 50) -> list[Movement]:
             entry_id__in=payment_entries, cashback_entry__isnull=True, cashback__gt=0
         ).values_list("entry_id", "from_incentive", "cashback")
     }
+    payments = _payments_by_entry(list({p.entry_id: p.entry for p in postings}.values()))
+
+    def line(entry, account_kind, amount, kind) -> Movement:
+        payment = payments.get(entry.pk)
+        if payment is None:
+            return Movement(entry, account_kind, amount, kind)
+        if kind == Entry.Kind.PAYMENT and payment.method == Payment.Method.PLEDGE:
+            kind = Entry.Kind.PLEDGE
+        return Movement(entry, account_kind, amount, kind, payment.shop.name)
+
     movements = []
     for entry_id, grouped in groupby(postings, key=lambda p: p.entry_id):
         group = list(grouped)
         entry = group[0].entry
         if entry_id not in parts:
-            movements += [Movement(entry, p.account.kind, p.amount, entry.kind) for p in group]
+            movements += [line(entry, p.account.kind, p.amount, entry.kind) for p in group]
             continue
         # The incentive posting (absent when the cashback equals the part spent) as two lines.
         spent, cashback = parts[entry_id]
         incentive = Account.Kind.WALLET_INCENTIVE
         if spent:
-            movements.append(Movement(entry, incentive, -spent, Entry.Kind.PAYMENT))
-        movements.append(Movement(entry, incentive, cashback, Entry.Kind.CASHBACK))
+            movements.append(line(entry, incentive, -spent, Entry.Kind.PAYMENT))
+        movements.append(line(entry, incentive, cashback, Entry.Kind.CASHBACK))
         movements += [
-            Movement(entry, p.account.kind, p.amount, entry.kind)
+            line(entry, p.account.kind, p.amount, entry.kind)
             for p in group
             if p.account.kind != incentive
         ]

@@ -55,6 +55,7 @@ TENANT_APPS = [
     "allauth.socialaccount.providers.naver",
     "rest_framework.authtoken",
     "messaging",
+    "districts",
     "ledger",
     "merchants",
     "vouchers",
@@ -184,7 +185,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.navigation",
             ],
-            "builtins": ["jeonju_prepay.templatetags.won"],
+            "builtins": ["jeonju_prepay.templatetags.won", "jeonju_prepay.templatetags.korean"],
         },
     }
 ]

@@ -1,4 +1,11 @@
-"""Development: `make run` and the shell. Debug on, demo data allowed."""
+"""Development: `make run` and the shell. Demo data allowed.
+
+Errors look as they do in production: DEBUG stays off unless the environment turns it on
+(`DEBUG=true make run`), so a missing page is the app's 404 page (``handler404``) and a crash the
+500 page, never Django's debug page with its settings and traceback. What debugging gave
+`make run` is kept on its own: static files straight from ``static/`` and refreshed on every
+change, and every error's traceback in the console (the ``django.request`` logger).
+"""
 
 from .base import *  # noqa: F403
 from .base import DATABASE_URL, database_from_url, env
@@ -10,7 +17,7 @@ if not DATABASE_URL:
     DATABASE_URL = database_url()
     DATABASES = {"default": database_from_url(DATABASE_URL)}
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
 
 def _installation_secret(name: str) -> str:
@@ -38,7 +45,7 @@ SANDBOX_PG_SECRET = env("SANDBOX_PG_SECRET", default="") or _installation_secret
 DEMO_DATA_ALLOWED = True
 # Whitenoise serves from STATICFILES_DIRS directly while debugging: no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_AUTOREFRESH = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

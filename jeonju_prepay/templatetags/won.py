@@ -48,3 +48,24 @@ def mask(name) -> str:
     from accounts.utils import mask_name
 
     return mask_name(str(name or ""))
+
+
+@register.filter
+def num(value) -> str:
+    """A count with thousands separators: ``50000`` → ``50,000``; ``None`` → ``-``."""
+    if value is None or value == "":
+        return "-"
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@register.filter
+def brn(value) -> str:
+    """A business registration number as printed on the certificate: ``4028100073`` →
+    ``402-81-00073``; anything that is not ten digits is shown as it is."""
+    digits = str(value or "").replace("-", "")
+    if len(digits) == 10 and digits.isdigit():
+        return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
+    return str(value or "")

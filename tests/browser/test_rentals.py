@@ -72,6 +72,9 @@ def test_landlord_proposes_tenant_signs_staff_verify(live_server_url, page):
     page.goto(f"{base}/rentals/staff/?status=signed")
     page.locator(f"#staff-open-{agreement_id}").click()
     page.wait_for_url(f"{base}/rentals/agreements/{agreement_id}/")
+    # The 2020-2021 lease has ended: staff are warned and confirm before verifying.
+    assert "2021-12-31" in page.locator("#agreement-warnings").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#verify-button").click()
     page.wait_for_url(f"{base}/rentals/agreements/{agreement_id}/")
     assert page.locator("#agreement-status").get_attribute("data-status") == "verified"

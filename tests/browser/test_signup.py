@@ -15,12 +15,14 @@ def test_citizen_signs_up_signs_out_and_signs_in(live_server_url, page):
     page.get_by_role("link", name="회원가입").first.click()
     page.get_by_label("이메일:", exact=True).fill("browser@example.kr")
     page.get_by_label("이름").fill("김브라")
-    page.get_by_label("비밀번호:", exact=True).fill("a-long-pass-phrase-2021")
-    page.get_by_label("비밀번호 (확인):", exact=True).fill("a-long-pass-phrase-2021")
+    page.locator("#id_password1").fill("a-long-pass-phrase-2021")
+    page.get_by_label("비밀번호 (확인)").fill("a-long-pass-phrase-2021")
     page.get_by_label("이용약관").check()
     page.get_by_label("개인정보 수집·이용 동의").check()
     page.get_by_role("button", name="회원가입").click()
     page.wait_for_url(f"{live_server_url}/")
+    # Signed in, a phone folds the navigation behind the menu button.
+    page.get_by_role("button", name="메뉴").click()
     assert page.get_by_role("link", name="김브라").is_visible()
     assert User.objects.get(email="browser@example.kr").roles == {"citizen"}
 
@@ -30,6 +32,7 @@ def test_citizen_signs_up_signs_out_and_signs_in(live_server_url, page):
     page.get_by_label("비밀번호").fill("a-long-pass-phrase-2021")
     page.get_by_role("button", name="로그인").click()
     page.wait_for_url(f"{live_server_url}/")
+    page.get_by_role("button", name="메뉴").click()
     assert page.get_by_role("link", name="김브라").is_visible()
 
 

@@ -233,6 +233,11 @@ def test_totals_equal_the_ledger_for_the_demo_city(city):
     assert totals["charges"] > 0
     assert totals["pledged"] > 0
     assert totals["redeemed"] > 0
+    # The history pays 10% cashback from the year's budget, which is booked before the history:
+    # the burn-down starts full instead of at 0 (5,000,000,000 won less the first days' cashback).
+    assert totals["cashback"] > 0
+    budget_rows = report_build(Filters(start, today)).tables["budget"].rows
+    assert 4_990_000_000 < budget_rows[0][3] <= 5_000_000_000
     assert RollupDate.objects.count() >= 21  # the history is rolled up, today is live
     for week in range(4):
         first = start + dt.timedelta(days=7 * week)

@@ -51,3 +51,21 @@ def test_wanju_gets_a_small_case(city, other_city):
         assert set(Agreement.objects.values_list("status", flat=True)) == {"proposed", "verified"}
     finally:
         connection.set_tenant(city)
+
+
+def test_the_demo_dates_move_with_today_by_whole_years(city):
+    """The 2020-2021 programme moved so that its "now" (early 2021) falls around today:
+    proposals start soon, leases run, verified cuts lie in the past."""
+    import datetime as dt
+
+    from ledger.services import business_date_today
+
+    assert rentals.demo._year_shift(dt.date(2021, 2, 1)) == 0
+    assert rentals.demo._year_shift(dt.date(2026, 12, 4)) == 6  # proposals start in 2027
+    assert rentals.demo._year_shift(dt.date(2026, 3, 1)) == 5
+    seed(city)
+    today = business_date_today()
+    for agreement in Agreement.objects.filter(status="proposed"):
+        assert agreement.start_date >= today - dt.timedelta(days=92), agreement.start_date
+        assert agreement.lease.end_date > today  # nobody is asked to sign for an ended lease
+    assert all(a.start_date <= today for a in Agreement.objects.filter(status="verified"))

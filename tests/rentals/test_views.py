@@ -645,3 +645,30 @@ def test_text_with_nul_characters_gets_a_form_error(city, client_for):
     )
     assert response.status_code == 200
     assert not Property.objects.exists()
+
+
+def test_staff_are_warned_before_verifying_an_agreement_whose_lease_has_ended(client_for, city):
+    """The lease of 2020-2021 and its 2020 cut are over: the page says so and the verify button
+    asks for a confirmation; an agreement of a running lease has no warning."""
+    from ledger.services import business_date_today
+    from rentals.services import agreement_sign
+    from tests.rentals.factories import AgreementFactory, LeaseFactory, tenant_of
+
+    ended = AgreementFactory()  # lease 2020-01-01 to 2021-12-31, cut from 2020-04-01
+    agreement_sign(agreement=ended, by=tenant_of(ended), terms_hash=ended.terms_hash)
+    staff = StaffFactory()
+    html = client_for(staff).get(f"/rentals/agreements/{ended.pk}/").content.decode()
+    assert "임대차 계약이 2021-12-31에 끝났습니다" in html
+    assert 'id="verify-form" data-confirm=' in html
+
+    today = business_date_today()
+    running = AgreementFactory(
+        lease=LeaseFactory(
+            start_date=today - dt.timedelta(days=30), end_date=today + dt.timedelta(days=700)
+        ),
+        start_date=today.replace(day=1),
+    )
+    agreement_sign(agreement=running, by=tenant_of(running), terms_hash=running.terms_hash)
+    html = client_for(staff).get(f"/rentals/agreements/{running.pk}/").content.decode()
+    assert 'id="agreement-warnings"' not in html
+    assert 'id="verify-form">' in html

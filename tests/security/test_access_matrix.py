@@ -207,6 +207,9 @@ CITY_TABLE: dict[str, Row] = {
         forbidden={"clerk_x"},
         kwargs=lambda w: {"shop_id": w.shop_x.pk, "redemption_id": 999_999},
     ),
+    # --- districts (city staff keep the list) -------------------------------------------------
+    "districts:list": staff_only(),
+    "districts:toggle": staff_only(kwargs=lambda w: {"district_id": w.district.pk}),
     # --- dashboard (city staff) -------------------------------------------------------------
     "dashboard:home": staff_only(),
     "dashboard:shops": staff_only(),

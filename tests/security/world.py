@@ -16,6 +16,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from campaigns.models import Pledge
+from districts.models import District
 from ledger.models import Account, Entry, Posting
 from ledger.selectors import ledger_check
 from merchants.services import clerk_invite
@@ -88,6 +89,7 @@ class World:
     property: object = None
     lease: object = None
     agreement: object = None
+    district: object = None
     # strings that only some personas may ever see (checked in every response)
     markers: dict = field(default_factory=dict)  # marker -> personas who may see it
 
@@ -172,6 +174,8 @@ def build_world(city, other_city) -> World:
     world.lease = LeaseFactory(property=world.property, tenant_shop=shop_x)
     world.agreement = AgreementFactory(lease=world.lease)
     PropertyFactory(landlord=landlord_b, address="전주시 덕진구 다른길 5")
+
+    world.district = District.objects.create(name="풍남동", ward="완산구")
 
     world.users = {
         "citizen_a": citizen_a,

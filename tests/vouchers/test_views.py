@@ -126,5 +126,29 @@ def test_history_page_lists_the_cashback_of_a_payment(client_for, citizen, shop,
     pay(citizen, shop, 50_000)  # principal 50,000; the cashback 5,000 is the incentive
     pay(citizen, shop, 1_001)  # incentive 91, principal 910, cashback 100
     rows = _body_rows(client_for(citizen).get("/wallet/history/").content.decode())
-    assert [row[3] for row in rows[:3]] == ["-91원", "+100원", "-910원"], rows[:3]
+    assert [row[2] for row in rows[:3]] == ["-91원", "+100원", "-910원"], rows[:3]
     assert rows[1][1].startswith("캐시백"), rows[1]
+
+
+def test_history_speaks_to_the_citizen_without_order_ids_or_ledger_memos(
+    client_for, citizen, shop, budget
+):
+    """Each line says what happened and where (the shop), and which part of the wallet moved;
+    the charge's order id and the ledger's English memos stay out."""
+    from tests.vouchers.conftest import pay
+
+    budget(1_000_000)
+    made = charge(citizen, 100_000)
+    pay(citizen, shop, 10_000)  # from the charged money; 10% cashback 1,000 into the incentive
+    html = client_for(citizen).get("/wallet/history/").content.decode()
+    rows = _body_rows(html)
+    assert made.order_id not in html
+    for memo in ("charge ord_", "pledge ", "charging incentive", "refunded"):
+        assert memo not in html
+    what = [row[1] for row in rows[:3]]
+    assert what == [
+        f"캐시백 · {shop.name} 인센티브·캐시백",
+        f"결제 · {shop.name} 충전금",
+        "충전 충전금",
+    ], what
+    assert [row[2] for row in rows[:3]] == ["+1,000원", "-10,000원", "+100,000원"]

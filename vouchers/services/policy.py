@@ -147,9 +147,18 @@ def budget_shard_ids() -> list[int]:
 
 
 def budget_fund(
-    *, by: User | None, name: str, starts_on: date, ends_on: date, amount: int, idempotency_key: str
+    *,
+    by: User | None,
+    name: str,
+    starts_on: date,
+    ends_on: date,
+    amount: int,
+    idempotency_key: str,
+    business_date: date | None = None,
 ) -> IncentiveBudget:
-    """Put city money into the incentive budget for a period, split evenly over the shards."""
+    """Put city money into the incentive budget for a period, split evenly over the shards.
+    ``business_date``: the day it is booked on (today unless given: the demo books its budget
+    before the dashboard's history so that the history's cashback is paid from it)."""
     _require_policy_perm(by)
     amount = parse_amount(amount, maximum=10**13)
     if ends_on < starts_on:
@@ -165,6 +174,7 @@ def budget_fund(
             idempotency_key=f"budget:{idempotency_key}",
             actor=by,
             memo=name[:200],
+            business_date=business_date,
         )
         budget, _created = IncentiveBudget.objects.get_or_create(
             entry=entry,

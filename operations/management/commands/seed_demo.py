@@ -20,6 +20,7 @@ DEMO_CITIES = [
 # Each app's demo.py has seed(ctx); the order follows what builds on what.
 DEMO_MODULES = [
     "accounts.demo",
+    "districts.demo",
     "merchants.demo",
     "vouchers.demo",
     "campaigns.demo",

@@ -29,8 +29,8 @@ from messaging.models import Message, SandboxDelivery
 from tests.accounts.factories import CitizenFactory, StaffFactory
 from tests.campaigns.conftest import pledge
 from tests.campaigns.factories import CampaignFactory, CampaignShopFactory, PhaseFactory
-from tests.operations.live.test_celery_worker import pytest_database_url
 from tests.merchants.factories import ShopFactory
+from tests.operations.live.test_celery_worker import pytest_database_url
 from tests.vouchers.conftest import charge, jeonju_rules_and_budget, pay
 from vouchers.services import pin_set, wallet_refund
 
