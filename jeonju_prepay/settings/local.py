@@ -43,6 +43,9 @@ def _installation_secret(name: str) -> str:
 SECRET_KEY = env("SECRET_KEY", default="") or _installation_secret("secret-key")
 SANDBOX_PG_SECRET = env("SANDBOX_PG_SECRET", default="") or _installation_secret("sandbox-pg")
 DEMO_DATA_ALLOWED = True
+# The sandbox message provider's outbox page (/messages/sandbox/) is where `make run`'s sign-in
+# codes and receipts are read, whatever DEBUG says.
+MESSAGING_SANDBOX_PAGE = env.bool("MESSAGING_SANDBOX_PAGE", default=True)
 # Whitenoise serves from STATICFILES_DIRS directly while debugging: no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -154,6 +154,10 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "dashboard:shops": by("staff"),
     "operations:operations": by("staff"),
     "districts:list": by("staff"),
+    # --- accounts by phone, consents, messages ---------------------------------------------
+    "accounts-phone:start": by("anonymous"),
+    "accounts-phone:consent-texts": by("anonymous"),
+    "accounts:consents": by("citizen"),
 }
 
 # URLs that are not pages a person reads, each with the reason.
@@ -208,6 +212,13 @@ EXCUSED: dict[str, str] = {
     "vouchers:discrepancy-resolve": POST_ONLY,
     "districts:toggle": POST_ONLY,
     "bench-floor": "benchmark endpoint, off unless BENCH_ENDPOINTS",
+    "messaging:sandbox-outbox": "the sandbox provider's outbox: development only (make run)",
+    "accounts-phone:code": "the code step: reached only with a code just sent (the phone test)",
+    "vouchers_toss:checkout": "Toss's payment window (only for a charge through Toss)",
+    "vouchers_toss:success": "Toss's redirect back: confirms, then redirects",
+    "vouchers_toss:fail": "Toss's redirect back: records the failure, then redirects",
+    "vouchers_toss:webhook": "Toss's server-to-server webhook (JSON)",
+    "vouchers_toss:api-confirm": "the JSON confirm for app clients",
 }
 # Whole groups of URLs that are not pages of this app.
 EXCUSED_PREFIXES = {

@@ -13,7 +13,7 @@ def test_citizen_signs_up_signs_out_and_signs_in(live_server_url, page):
     page.goto(f"{live_server_url}/")
     assert page.locator("html").get_attribute("lang") == "ko"
     page.get_by_role("link", name="회원가입").first.click()
-    page.get_by_label("이메일:", exact=True).fill("browser@example.kr")
+    page.locator("#id_email").fill("browser@example.kr")
     page.get_by_label("이름").fill("김브라")
     page.locator("#id_password1").fill("a-long-pass-phrase-2021")
     page.get_by_label("비밀번호 (확인)").fill("a-long-pass-phrase-2021")
@@ -68,4 +68,5 @@ def test_a_citizen_without_email_signs_in_with_a_code_read_from_the_sandbox_outb
     code_field.fill(code)
     page.get_by_role("button", name="로그인", exact=True).click()
     page.wait_for_url(f"{live_server_url}/")
+    page.get_by_role("button", name="메뉴").click()  # a phone folds the navigation
     assert page.get_by_role("link", name="이할배").is_visible()
