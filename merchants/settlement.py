@@ -121,7 +121,7 @@ INSERT INTO merchants_transferfile (business_date, content, transfers, total, cr
 SELECT %(day)s, %(header)s || E'\\r\\n' || body, transfers, total, now(), now() FROM agg
 ON CONFLICT (business_date) DO UPDATE
    SET content = EXCLUDED.content, transfers = EXCLUDED.transfers, total = EXCLUDED.total,
-       updated_at = now()
+       updated_at = EXCLUDED.updated_at
  WHERE merchants_transferfile.transfers <> EXCLUDED.transfers
     OR merchants_transferfile.total <> EXCLUDED.total
 RETURNING transfers, total
