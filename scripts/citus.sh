@@ -60,7 +60,10 @@ node_init() {
   # wal_level=logical: city moves copy a schema and catch up by logical replication, so
   # payments keep running until a short switch-over (docs/scale-out.md). fsync=off: a
   # throw-away cluster; a killed PostgreSQL (the bank test's chaos) still loses nothing, the
-  # operating system keeps what was written.
+  # operating system keeps what was written. autovacuum=off, as on this machine's PostgreSQL
+  # that the single-node suite uses: the suite rolls every test back, autovacuum then records
+  # the emptied tables as holding no rows, and the next test's uncommitted rows get plans made
+  # for empty tables (a query of the demo data ran for twenty minutes). Production keeps it on.
   cat >>"$dir/postgresql.conf" <<EOF
 
 # --- scripts/citus.sh ---
@@ -76,6 +79,7 @@ max_wal_senders = 20
 max_worker_processes = 32
 fsync = off
 full_page_writes = off
+autovacuum = off
 logging_collector = off
 timezone = 'UTC'
 log_min_messages = warning
