@@ -11,7 +11,7 @@ PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= jeonju_prepay.settings.local
 
 .PHONY: install run test lint format bandit audit bank-test-ci messages vendor bench clean-data \
-	citus-up citus-down citus-status test-citus bank-test-citus
+	citus-up citus-down citus-status test-citus bank-test-citus citus-rebalance
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -103,6 +103,11 @@ test-citus: install citus-up
 # holds the bank city (and the coordinator's) with -m immediate (docs/scale-out.md).
 bank-test-citus: install citus-up
 	$(PY) bench/bank_test.py --citus --clients 16 --seconds 60 --chaos --pg-every 30 --worker-every 10 20 --nightly-payments 20000
+
+# Add a third worker, rebalance the cities onto it, drain it again; no won may move
+# (bench/citus_rebalance.py, docs/scale-out.md).
+citus-rebalance: install citus-up
+	$(PY) bench/citus_rebalance.py --cities 4
 
 clean-data:
 	rm -rf .data
