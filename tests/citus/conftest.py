@@ -1,7 +1,7 @@
 """Tests of the Citus cluster itself: where cities are placed, and the operations that move
-them (docs/scale-out.md). They run against a coordinator (``make test-citus``); on a single
-PostgreSQL they are skipped, except when ``JP_CITUS=1`` says a cluster is expected, where a
-missing one fails them."""
+them (docs/scale-out.md). They run when ``JP_CITUS=1`` says the database is a Citus
+coordinator (``make test-citus``), and fail there if it is not; elsewhere (``make test``, a
+single PostgreSQL) they are deselected, not skipped."""
 
 from __future__ import annotations
 
@@ -13,15 +13,22 @@ from django.db import connection
 from cities import scaleout
 
 
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("JP_CITUS") == "1":
+        return
+    citus = [item for item in items if item.get_closest_marker("citus")]
+    if citus:
+        config.hook.pytest_deselected(items=citus)
+        items[:] = [item for item in items if not item.get_closest_marker("citus")]
+
+
 @pytest.fixture
 def citus(django_db_setup, django_db_blocker):
-    """The cluster's workers (at least two); skips without Citus (fails under JP_CITUS=1)."""
+    """The cluster's workers (at least two); fails when the database has no Citus."""
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         if not scaleout.citus_active():
-            if os.environ.get("JP_CITUS") == "1":
-                pytest.fail("JP_CITUS=1 but the database has no Citus cluster")
-            pytest.skip("needs a Citus cluster (make test-citus)")
+            pytest.fail("JP_CITUS=1 but the database has no Citus cluster")
         workers = scaleout.workers()
     assert len(workers) >= 2, f"a cluster of two workers at least, not {workers}"
     return workers
