@@ -158,6 +158,16 @@ def public_tables_replicate() -> list[str]:
                 continue
             cursor.execute("SELECT create_reference_table(%s)", [f"public.{table}"])
             converted.append(table)
+        # A table that references one being converted (domains -> cities) is first made a
+        # Citus local table, and that conversion starts its id sequence again at 1: the next
+        # insert would collide with the rows it already has. Bring every sequence past its ids.
+        for table in REFERENCE_TABLES:
+            cursor.execute(
+                "SELECT setval(s.seq, s.top) FROM (SELECT pg_get_serial_sequence(%s, 'id') AS seq,"  # noqa: S608 - a name of REFERENCE_TABLES
+                f" (SELECT max(id) FROM public.{_quote(table)}) AS top) s"
+                " WHERE s.top > COALESCE(pg_sequence_last_value(s.seq), 0)",
+                [f"public.{table}"],
+            )
     return converted
 
 

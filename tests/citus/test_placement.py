@@ -93,3 +93,24 @@ def test_a_citys_money_functions_run_on_its_worker_in_one_call(citus, live_city)
     # 10% cashback on 10,000 won: 1,000 won; 20,000 - 10,000 = 10,000 won of principal left.
     assert (body["cashback"], body["wallet_balance"]["principal"]) == (1_000, 10_000)
     assert ledger_check().ok
+
+
+def test_the_registry_id_sequences_are_brought_past_their_rows(citus, committed_db):
+    # Converting cities_city to a reference table first makes cities_domain (which references
+    # it) a Citus local table, and Citus starts that table's id sequence again at 1. Here the
+    # sequence is put back the same way; the next migrate's replication step must repair it.
+    from cities.models import City, Domain
+
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('public.cities_domain', 'id'), 1)")
+    scaleout.public_tables_replicate()
+    domain = Domain.objects.create(
+        domain="sequence-check.localhost",
+        tenant=City.objects.get(schema_name="jeonju"),
+        is_primary=False,
+    )
+    try:
+        assert domain.pk > 1
+    finally:
+        domain.delete()
