@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -680,7 +681,10 @@ def prepaid_expire_due(*, as_of: date, business_date: date | None = None) -> Exp
     campaigns migration 0004) whatever the count. Locks the due pledge rows, then the accounts
     (inside ``ledger_post``)."""
     business_date = business_date or as_of
-    with transaction.atomic(), connection.cursor() as cursor:
+    # One call is one transaction: in autocommit when the caller has none (under Citus it then
+    # runs on the city's worker, in one round trip), else as a savepoint.
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
         cursor.execute(
             "SELECT pledge_id, amount FROM prepaid_expire(%s, %s)", [as_of, business_date]
         )

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -147,7 +148,10 @@ def _settle_chunk(*, business_date: date, after: int, upto: int) -> tuple[int, .
     Locks their payable accounts (id order), then, inside ``ledger_post``, their payouts
     accounts. Statements are never deleted: a chunk whose shops all have one dated D or later
     has nothing to do and is skipped without taking its locks (a repeat run)."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    # One call is one transaction: in autocommit when the caller has none (under Citus the whole
+    # chunk then runs on the city's worker, in one round trip), else as a savepoint.
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
         cursor.execute(
             "SELECT statements, payouts, gross, cancellations, paid, replayed"
             " FROM settlement_chunk(%s, %s, %s)",
