@@ -102,7 +102,7 @@ test-citus: install citus-up
 # The bank test against the coordinator; --chaos also stops the PostgreSQL of the worker that
 # holds the bank city (and the coordinator's) with -m immediate (docs/scale-out.md).
 bank-test-citus: install citus-up
-	$(PY) bench/bank_test.py --citus --clients 16 --seconds 60 --chaos --pg-every 30 --worker-every 10 20 --nightly-payments 20000
+	$(PY) bench/bank_test.py --citus --clients 16 --seconds 60 --chaos --pg-every 20 --worker-every 10 20 --nightly-payments 20000
 
 # Add a third worker, rebalance the cities onto it, drain it again; no won may move
 # (bench/citus_rebalance.py, docs/scale-out.md).
