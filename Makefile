@@ -10,7 +10,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= jeonju_prepay.settings.local
 
-.PHONY: install run test lint format bandit audit bank-test-ci restore-drill messages vendor bench clean-data
+.PHONY: install run test lint format bandit audit bank-test-ci restore-drill messages vendor bench clean-data \
+	citus-up citus-down citus-status test-citus bank-test-citus citus-rebalance
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -82,6 +83,42 @@ bank-test-ci: install
 # PostgreSQL on DRILL_PG_PORT (55100), data under .data/restore-drill; no Docker.
 restore-drill: install
 	$(PY) scripts/restore_drill.py
+
+# --- Citus: a coordinator and two workers on this machine (scripts/citus.sh, docs/scale-out.md) ----
+# Needs the Citus extension in the machine's PostgreSQL (../shared/citus/install-citus.sh).
+CITUS_PORT ?= 9700
+CITUS_DATABASE ?= jp_citus
+CITUS_URL := postgres://postgres@127.0.0.1:$(CITUS_PORT)/$(CITUS_DATABASE)
+
+citus-up:
+	CITUS_PORT=$(CITUS_PORT) scripts/citus.sh up
+	@if ! psql -X -tA -h 127.0.0.1 -p $(CITUS_PORT) -U postgres -d postgres \
+	    -c "SELECT 1 FROM pg_database WHERE datname = '$(CITUS_DATABASE)'" | grep -q 1; then \
+	  CITUS_PORT=$(CITUS_PORT) scripts/citus.sh createdb $(CITUS_DATABASE); fi
+	@echo "DATABASE_URL=$(CITUS_URL)"
+
+citus-down:
+	CITUS_PORT=$(CITUS_PORT) scripts/citus.sh down
+
+citus-status:
+	CITUS_PORT=$(CITUS_PORT) scripts/citus.sh status $(CITUS_DATABASE)
+
+# The whole suite but the browser tests against the coordinator. The test database is made
+# fresh on every node first (Django cannot set Citus up in a database it creates), then kept.
+test-citus: install citus-up
+	CITUS_PORT=$(CITUS_PORT) scripts/citus.sh createdb test_$(CITUS_DATABASE)
+	CI=$(CI) JP_CITUS=1 DATABASE_URL=$(CITUS_URL) DJANGO_SETTINGS_MODULE=jeonju_prepay.settings.test \
+	  $(PY) -m pytest --reuse-db -m "not browser" $(PYTEST_ARGS)
+
+# The bank test against the coordinator; --chaos also stops the PostgreSQL of the worker that
+# holds the bank city (and the coordinator's) with -m immediate (docs/scale-out.md).
+bank-test-citus: install citus-up
+	$(PY) bench/bank_test.py --citus --clients 16 --seconds 60 --chaos --pg-every 20 --worker-every 10 20 --nightly-payments 20000
+
+# Add a third worker, rebalance the cities onto it, drain it again; no won may move
+# (bench/citus_rebalance.py, docs/scale-out.md).
+citus-rebalance: install citus-up
+	$(PY) bench/citus_rebalance.py --cities 4
 
 clean-data:
 	rm -rf .data

@@ -28,8 +28,15 @@ Clients retry with the same keys. The sandbox gateway fails a fifth of the cance
 the outbox sends it (``SANDBOX_PG_FAIL_RATE``), which the outbox must retry. The test runs on its own PostgreSQL (pgserver, under
 .data/bank-pg) so the faults touch nothing else.
 
+With --citus it runs against the Citus cluster of `make citus-up` instead (scripts/citus.sh,
+coordinator on CITUS_PORT, default 9700), in a database `bank` made fresh on every node; the
+bank city is placed on a worker like any city. The chaos then stops, in turn, the PostgreSQL of
+the worker that holds the bank city and the coordinator's (`-m immediate`, started again 3 s
+later).
+
     python bench/bank_test.py --clients 64 --seconds 600 --chaos
     python bench/bank_test.py --clients 16 --seconds 60 --chaos --pg-every 25 --worker-every 10   (CI)
+    python bench/bank_test.py --citus --clients 16 --seconds 60 --chaos --pg-every 30   (make bank-test-citus)
 
 Prints the operations done, the violations found (must be 0), throughput, p95 and the faults
 injected; exits 1 on any violation.
@@ -111,6 +118,35 @@ def pg_restart() -> None:
         check=True,
         timeout=120,
     )
+
+
+CITUS_PORT = int(os.environ.get("CITUS_PORT", "9700"))
+CITUS_DATABASE = "bank"
+
+
+def citus_start() -> str:
+    """A fresh ``bank`` database on every node of the running cluster (make citus-up)."""
+    subprocess.run([str(ROOT / "scripts/citus.sh"), "up"], check=True)
+    subprocess.run([str(ROOT / "scripts/citus.sh"), "createdb", CITUS_DATABASE], check=True)
+    return f"postgres://postgres@127.0.0.1:{CITUS_PORT}/{CITUS_DATABASE}"
+
+
+def citus_node_of_bank_city() -> str:
+    """The scripts/citus.sh name of the worker that holds the bank city (worker1, ...)."""
+    from cities.scaleout import city_node
+
+    node = city_node(SCHEMA)
+    if node is None:
+        raise SystemExit("the bank city is not on a Citus worker")
+    return f"worker{node.port - CITUS_PORT}"
+
+
+def citus_stop_immediate(node: str) -> None:
+    subprocess.run([str(ROOT / "scripts/citus.sh"), "stop", node, "immediate"], check=True)
+
+
+def citus_restart(node: str) -> None:
+    subprocess.run([str(ROOT / "scripts/citus.sh"), "start", node], check=True, timeout=120)
 
 
 def prepare(database_url: str, clients: int) -> dict:
@@ -884,12 +920,21 @@ def check_provider() -> list[str]:
 
 
 class Chaos(threading.Thread):
+    """Kills gunicorn workers and stops PostgreSQL. ``citus_nodes``: the cluster's nodes to
+    stop in turn (the bank city's worker, the coordinator) instead of the test's own server."""
+
     def __init__(
-        self, server: Server, deadline: float, worker_every: tuple[int, int], pg_every: int
+        self,
+        server: Server,
+        deadline: float,
+        worker_every: tuple[int, int],
+        pg_every: int,
+        citus_nodes: list[str] | None = None,
     ):
         super().__init__(daemon=True)
         self.server, self.deadline = server, deadline
         self.worker_every, self.pg_every = worker_every, pg_every
+        self.citus_nodes = citus_nodes
         self.faults = collections.Counter()
 
     def run(self):
@@ -902,11 +947,20 @@ class Chaos(threading.Thread):
                     self.faults["gunicorn worker SIGKILL"] += 1
                 next_worker = now + random.randint(*self.worker_every)
             if now >= next_pg:
-                pg_stop_immediate()
-                self.faults["PostgreSQL stop -m immediate"] += 1
-                time.sleep(3)
-                pg_restart()
-                self.faults["PostgreSQL start"] += 1
+                if self.citus_nodes:
+                    node = self.citus_nodes[0]
+                    self.citus_nodes.append(self.citus_nodes.pop(0))
+                    citus_stop_immediate(node)
+                    self.faults[f"Citus {node} PostgreSQL stop -m immediate"] += 1
+                    time.sleep(3)
+                    citus_restart(node)
+                    self.faults[f"Citus {node} PostgreSQL start"] += 1
+                else:
+                    pg_stop_immediate()
+                    self.faults["PostgreSQL stop -m immediate"] += 1
+                    time.sleep(3)
+                    pg_restart()
+                    self.faults["PostgreSQL start"] += 1
                 next_pg = time.time() + self.pg_every
             time.sleep(0.5)
 
@@ -950,6 +1004,11 @@ def main() -> None:
         "--keep-pg", action="store_true", help="leave the test's PostgreSQL running at the end"
     )
     parser.add_argument(
+        "--citus",
+        action="store_true",
+        help="run against the Citus cluster of make citus-up (the chaos stops its nodes)",
+    )
+    parser.add_argument(
         "--nightly-payments",
         type=int,
         default=50_000,
@@ -959,9 +1018,10 @@ def main() -> None:
 
     print(
         f"bank test: {args.clients} clients, {args.seconds} s, chaos={'on' if args.chaos else 'off'}"
+        + (f", Citus (coordinator 127.0.0.1:{CITUS_PORT})" if args.citus else "")
     )
-    database_url = pg_start()
-    if not args.keep_pg:
+    database_url = citus_start() if args.citus else pg_start()
+    if not args.keep_pg and not args.citus:
         import atexit
 
         atexit.register(pg_stop)  # registered first, so it runs after the servers are killed
@@ -973,7 +1033,11 @@ def main() -> None:
         os.environ.setdefault("SANDBOX_PG_FAIL_RATE", "0.2")
     celery_chaos = args.chaos and bool(os.environ.get("REDIS_URL"))
     day = seed_yesterday(args.nightly_payments) if celery_chaos else None
-    print(f"  prepared a fresh city in {time.time() - started:.0f} s")
+    citus_nodes = [citus_node_of_bank_city(), "coordinator"] if args.citus else None
+    print(
+        f"  prepared a fresh city in {time.time() - started:.0f} s"
+        + (f" (on Citus {citus_nodes[0]})" if citus_nodes else "")
+    )
     from django.db import connection
 
     connection.close()
@@ -1003,7 +1067,11 @@ def main() -> None:
         Client(n, f"http://127.0.0.1:{port}", env, records[n], deadline)
         for n in range(args.clients)
     ]
-    chaos = Chaos(server, deadline, tuple(args.worker_every), args.pg_every) if args.chaos else None
+    chaos = (
+        Chaos(server, deadline, tuple(args.worker_every), args.pg_every, citus_nodes)
+        if args.chaos
+        else None
+    )
     threads = [threading.Thread(target=c.run) for c in clients]
     t0 = time.time()
     for t in threads:

@@ -22,6 +22,11 @@ the rounds' ratios: on a shared 2-core machine one run's figures vary by 15% eit
 
 gunicorn runs with the project's gunicorn.conf.py, as the Dockerfile does (sync workers,
 (2 x cores) + 1); --workers and --threads override it (threads > 1 means gthread workers).
+
+On a Citus cluster (DATABASE_URL naming the coordinator) the bench city is placed on a worker
+like any city. --move-city then moves it to another worker (``cities.scaleout.city_move``,
+online) during the last round's payments, and reports how long the move took, the slowest
+request while it ran, the errors, and whether every acknowledged payment is stored once.
 """
 
 from __future__ import annotations
@@ -64,7 +69,10 @@ def start_server(port: int, workers: int | None, threads: int | None):
     return server_start(port, HOST, workers=workers, threads=threads, env={"CONN_MAX_AGE": "600"})
 
 
-def run_clients(clients: int, ops: int, make_request) -> tuple[float, list[float], int]:
+def run_clients(
+    clients: int, ops: int, make_request, during=None
+) -> tuple[float, list[float], int]:
+    """Run the clients; ``during``, if given, is called in a thread of its own as they start."""
     import requests
 
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -77,7 +85,7 @@ def run_clients(clients: int, ops: int, make_request) -> tuple[float, list[float
         for n in range(ops):
             method, url, kwargs = make_request(i, n)
             t0 = time.perf_counter()
-            response = session.request(method, url, timeout=30, **kwargs)
+            response = session.request(method, url, timeout=60, **kwargs)
             latencies[i].append((time.perf_counter() - t0) * 1000)
             if response.status_code != 201:
                 errors[i] += 1
@@ -85,6 +93,8 @@ def run_clients(clients: int, ops: int, make_request) -> tuple[float, list[float
                     print(f"    client {i}: {response.status_code} {response.text[:200]}")
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    if during is not None:
+        threads.append(threading.Thread(target=during))
     for t in threads:
         t.start()
     barrier.wait()
@@ -92,6 +102,28 @@ def run_clients(clients: int, ops: int, make_request) -> tuple[float, list[float
     for t in threads:
         t.join()
     return time.perf_counter() - started, [x for lat in latencies for x in lat], sum(errors)
+
+
+def city_mover(city, report: dict):
+    """A function that moves ``city`` to another Citus worker, 2 s after it is called, and
+    notes in ``report`` when the move started and ended and where it went."""
+
+    def move() -> None:
+        from django.db import connection
+
+        from cities.scaleout import city_move, city_node, workers
+
+        time.sleep(2)
+        connection.set_schema_to_public()
+        source = city_node(city.schema_name)
+        target = next(w for w in workers() if w != source)
+        report["from"], report["to"] = str(source), str(target)
+        report["started"] = time.perf_counter()
+        city_move(schema_name=city.schema_name, to=target)
+        report["ended"] = time.perf_counter()
+        connection.close()
+
+    return move
 
 
 def pct_line(lat: list[float]) -> str:
@@ -123,6 +155,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's")
     parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's (1)")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--move-city",
+        action="store_true",
+        help="on Citus: move the bench city to another worker during the last round's payments",
+    )
     args = parser.parse_args()
 
     django_setup()
@@ -146,6 +183,9 @@ def main() -> None:
     redeem_codes = codes_issue(redeem_users)
     floor_tables()
     counter_analyze()
+    from vouchers.models import Payment
+
+    payments_before = Payment.objects.count()
     connection.close()
 
     server = start_server(args.port, args.workers, args.threads)
@@ -177,6 +217,7 @@ def main() -> None:
         return request
 
     kinds = ("floor", "payments", "redemptions")
+    move: dict = {}
     rates: dict[str, list[float]] = {kind: [] for kind in kinds}
     latencies: dict[str, list[float]] = {kind: [] for kind in kinds}
     errors = dict.fromkeys(kinds, 0)
@@ -192,7 +233,12 @@ def main() -> None:
             }
             line = []
             for kind in kinds:
-                seconds, lat, errs = run_clients(args.clients, args.ops, plans[kind])
+                during = None
+                if args.move_city and kind == "payments" and r == args.rounds - 1:
+                    during = city_mover(city, move)
+                seconds, lat, errs = run_clients(args.clients, args.ops, plans[kind], during)
+                if during is not None:
+                    move["latencies"] = lat
                 rates[kind].append(total / seconds)
                 latencies[kind] += lat
                 errors[kind] += errs
@@ -222,6 +268,18 @@ def main() -> None:
     from ledger.selectors import ledger_check
 
     connection.set_tenant(city)
+    if move:
+        print(
+            f"  moved {SCHEMA} {move['from']} -> {move['to']} during round {args.rounds}'s"
+            f" payments in {move['ended'] - move['started']:.1f} s; slowest payment of that run"
+            f" {max(move['latencies']):,.0f} ms"
+        )
+    acknowledged = sum(args.clients * args.ops for _ in range(args.rounds)) - errors["payments"]
+    stored = Payment.objects.count() - payments_before
+    print(
+        f"  payments acknowledged {acknowledged:,}, stored {stored:,}: "
+        + ("nothing lost" if stored == acknowledged else "MISMATCH")
+    )
     check = ledger_check()
     print(
         f"  ledger_check on {SCHEMA}: {'OK' if check.ok else 'MISMATCH'} ({check.entries:,} entries)"

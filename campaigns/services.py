@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -741,56 +742,20 @@ class ExpiryReport:
     replayed: bool = False
 
 
-_EXPIRY_SQL = """
-WITH due AS (
-    SELECT p.id, p.user_id, p.shop_id, p.remaining
-      FROM campaigns_pledge p
-     WHERE p.status = 'active' AND p.remaining > 0 AND p.valid_until < %(as_of)s
-     ORDER BY p.id
-       FOR UPDATE
-), per_account AS (
-    SELECT d.shop_id, a.id AS account_id, (-SUM(d.remaining))::bigint AS amount
-      FROM due d
-      JOIN ledger_account a ON a.owner_user_id = d.user_id AND a.owner_shop_id = d.shop_id
-                           AND a.kind = 'prepaid' AND a.shard = 0
-     GROUP BY d.shop_id, a.id
-), per_shop AS (
-    SELECT pa.shop_id,
-           array_agg(pa.account_id ORDER BY pa.account_id) || i.id AS accounts,
-           array_agg(pa.amount ORDER BY pa.account_id) || (-SUM(pa.amount))::bigint AS amounts
-      FROM per_account pa
-      JOIN ledger_account i ON i.owner_user_id IS NULL AND i.owner_shop_id = pa.shop_id
-                           AND i.kind = 'prepaid_issued' AND i.shard = 0
-     GROUP BY pa.shop_id, i.id
-), posted AS (
-    SELECT s.shop_id,
-           ledger_post('expiry', 'expiry:' || s.shop_id || ':' || %(as_of)s::text,
-                       encode(sha256(convert_to(array_to_string(s.accounts, ',') || ':'
-                              || array_to_string(s.amounts, ','), 'UTF8')), 'hex'),
-                       %(business_date)s, NULL, NULL, 'prepaid balances expired', NULL,
-                       s.accounts, s.amounts) AS entry_id
-      FROM per_shop s
-), expired AS (
-    UPDATE campaigns_pledge p
-       SET status = 'expired', closed_at = now(), remaining = 0
-      FROM due d JOIN posted ps ON ps.shop_id = d.shop_id
-     WHERE p.id = d.id
- RETURNING p.id, d.remaining, abs(ps.entry_id) AS entry_id, ps.entry_id < 0 AS replayed
-)
-INSERT INTO campaigns_pledgeevent (pledge_id, action, amount, entry_id, note, created_at)
-SELECT id, 'expired', remaining, entry_id, 'valid until passed', now() FROM expired
-RETURNING pledge_id, amount
-"""
-
-
 def prepaid_expire_due(*, as_of: date, business_date: date | None = None) -> ExpiryReport:
     """Expire the rest of every active pledge whose validity ended before ``as_of``: one ledger
     entry per shop (key ``expiry:<shop>:<as_of>``, so a second run posts nothing), the pledges
-    marked expired and an event per pledge. Set-based: one statement whatever the count.
-    Locks the due pledge rows, then the accounts (inside ``ledger_post``)."""
+    marked expired and an event per pledge. Set-based: one database call (``prepaid_expire``,
+    campaigns migration 0004) whatever the count. Locks the due pledge rows, then the accounts
+    (inside ``ledger_post``)."""
     business_date = business_date or as_of
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_EXPIRY_SQL, {"as_of": as_of, "business_date": business_date})
+    # One call is one transaction: in autocommit when the caller has none (under Citus it then
+    # runs on the city's worker, in one round trip), else as a savepoint.
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pledge_id, amount FROM prepaid_expire(%s, %s)", [as_of, business_date]
+        )
         rows = cursor.fetchall()
     total = sum(int(r[1]) for r in rows)
     shops = (

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Account, Entry, Posting
+from .models import Account, Posting
 
 
 def account_balance(account_id: int) -> int:
@@ -71,10 +71,6 @@ def account_statement(
     if since is not None:
         qs = qs.filter(business_date__gte=since)
     return qs[:limit]
-
-
-def entries_recent(limit: int = 50) -> QuerySet[Entry]:
-    return Entry.objects.order_by("-id").prefetch_related("postings__account")[:limit]
 
 
 @dataclass

@@ -173,7 +173,10 @@ def entries_post(specs: Sequence[EntrySpec], *, savepoint: bool = True) -> list[
             cursor.execute("SELECT " + ", ".join(calls), params)
             results = cursor.fetchone()
     except DatabaseError as exc:
-        raise translate_db_error(exc) from exc
+        error = translate_db_error(exc)
+        if error is exc:
+            raise  # as it came, with its cause: with_retries reads the SQLSTATE there
+        raise error from exc
     entries = []
     for result, (spec, fp, business_date, memo, actor_id, device_id, reverses_id) in zip(
         results, prepared, strict=True

@@ -86,7 +86,7 @@ class ShopPolicy(models.Model):
     class Meta:
         verbose_name = _("shop policy")
         verbose_name_plural = _("shop policies")
-        ordering = ["-id"]
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"ShopPolicy #{self.pk}"

@@ -17,8 +17,9 @@ from .models import (
 
 
 def shop_policy_current() -> ShopPolicy:
-    """The city's shop policy in force (an unsaved default if staff never set one)."""
-    policy = ShopPolicy.objects.order_by("-id").first()
+    """The city's shop policy in force (an unsaved default if staff never set one). The latest
+    by time: ids are not in time order when a city's rows are written on more than one node."""
+    policy = ShopPolicy.objects.order_by("-created_at", "-id").first()
     if policy is None:
         policy = ShopPolicy(
             sales_ceiling=SalesBracket.UNDER_3B,

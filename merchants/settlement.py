@@ -13,17 +13,20 @@ How (set-based, chunked, idempotent)
 ------------------------------------
 Shops are settled ``chunk_size`` at a time, in shop-id order, one transaction per chunk, so a run
 that is interrupted keeps the chunks it finished and a restart settles only the rest. A chunk is
-four statements whatever its size:
+one call of the SQL function ``settlement_chunk`` (merchants migration 0004), whatever its size:
 
 1. the chunk's missing ``shop_payouts`` accounts are created (``INSERT ... SELECT``);
 2. its ``shop_payable`` accounts are locked ``FOR UPDATE`` in id order. A payment at one of these
    shops waits for the chunk to commit; payments elsewhere go on;
 3. ONE statement figures every shop's day from its payable postings (an index range on
-   (account, business_date)), its balance at the end of the day (the stored balance less what
-   was posted after the day), posts each payout with ``ledger_post`` and inserts the statements.
-   Because the locks were granted before this statement began, it sees every posting to these
-   accounts that will ever be dated on or before the moment of payout;
-4. (after the last chunk) the bank-transfer file is written from the statements with one
+   (account, business_date)) and its balance at the end of the day (the stored balance less what
+   was posted after the day). Because the locks were granted before this statement began, it
+   sees every posting to these accounts that will ever be dated on or before the moment of
+   payout;
+4. each payout is posted with ``ledger_post``, called from the function's loop (a statement of
+   its own: under Citus a ``ledger_post`` nested in a statement on the city's shards is refused),
+   and the statements are written in one INSERT;
+5. (after the last chunk) the bank-transfer file is written from the statements with one
    ``INSERT ... SELECT ... string_agg``.
 
 Which shops: those with a payable account and no statement dated D or later (a later settlement
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -82,98 +86,6 @@ def reference_for(*, shop_id: int, business_date: date) -> str:
     return f"JP{business_date:%Y%m%d}-{shop_id}"
 
 
-_ENSURE_PAYOUT_ACCOUNTS_SQL = """
-INSERT INTO ledger_account (kind, owner_user_id, owner_shop_id, shard, balance, may_go_negative,
-                            created_at)
-SELECT 'shop_payouts', NULL, a.owner_shop_id, 0, 0, false, now()
-  FROM ledger_account a
- WHERE a.kind = 'shop_payable' AND a.owner_shop_id > %(after)s AND a.owner_shop_id <= %(upto)s
-   AND NOT EXISTS (SELECT 1 FROM ledger_account o
-                    WHERE o.owner_shop_id = a.owner_shop_id AND o.kind = 'shop_payouts'
-                      AND o.owner_user_id IS NULL AND o.shard = 0)
-ON CONFLICT DO NOTHING
-"""
-
-_PENDING_SQL = """
-SELECT EXISTS (
-    SELECT 1 FROM ledger_account a
-     WHERE a.kind = 'shop_payable' AND a.owner_shop_id > %(after)s AND a.owner_shop_id <= %(upto)s
-       AND NOT EXISTS (SELECT 1 FROM merchants_statement s
-                        WHERE s.shop_id = a.owner_shop_id AND s.business_date >= %(day)s)
-)
-"""
-
-_LOCK_SQL = """
-SELECT count(*) FROM (
-    SELECT id FROM ledger_account
-     WHERE kind = 'shop_payable' AND owner_shop_id > %(after)s AND owner_shop_id <= %(upto)s
-     ORDER BY id
-       FOR UPDATE
-) locked
-"""
-
-_SETTLE_SQL = """
-WITH payable AS (
-    SELECT a.id AS account_id, a.owner_shop_id AS shop_id, a.balance
-      FROM ledger_account a
-     WHERE a.kind = 'shop_payable' AND a.owner_user_id IS NULL AND a.shard = 0
-       AND a.owner_shop_id > %(after)s AND a.owner_shop_id <= %(upto)s
-       AND NOT EXISTS (SELECT 1 FROM merchants_statement s
-                        WHERE s.shop_id = a.owner_shop_id AND s.business_date >= %(day)s)
-), day AS (
-    SELECT p.account_id,
-           COALESCE(SUM(p.amount) FILTER (WHERE p.amount > 0), 0)::bigint AS gross,
-           COALESCE(-SUM(p.amount) FILTER (WHERE p.amount < 0), 0)::bigint AS cancellations,
-           COUNT(*)::integer AS postings
-      FROM ledger_posting p
-     WHERE p.account_id IN (SELECT account_id FROM payable) AND p.business_date = %(day)s
-     GROUP BY p.account_id
-), later AS (
-    SELECT p.account_id, SUM(p.amount)::bigint AS amount
-      FROM ledger_posting p
-     WHERE p.account_id IN (SELECT account_id FROM payable) AND p.business_date > %(day)s
-     GROUP BY p.account_id
-), figures AS (
-    SELECT pa.shop_id, pa.account_id, o.id AS payouts_id,
-           COALESCE(d.gross, 0) AS gross,
-           COALESCE(d.cancellations, 0) AS cancellations,
-           COALESCE(d.postings, 0) AS postings,
-           (pa.balance - COALESCE(l.amount, 0))::bigint AS closing
-      FROM payable pa
-      JOIN ledger_account o ON o.owner_shop_id = pa.shop_id AND o.kind = 'shop_payouts'
-                           AND o.owner_user_id IS NULL AND o.shard = 0
-      LEFT JOIN day d ON d.account_id = pa.account_id
-      LEFT JOIN later l ON l.account_id = pa.account_id
-     WHERE d.account_id IS NOT NULL OR pa.balance - COALESCE(l.amount, 0) > 0
-), posted AS (
-    SELECT f.*, GREATEST(f.closing, 0) AS payout,
-           CASE WHEN f.closing > 0 THEN
-               ledger_post('settlement', 'settlement:' || f.shop_id || ':' || %(day_text)s,
-                   encode(sha256(convert_to('settlement:' || f.account_id || ',' || f.payouts_id
-                                            || ':' || (-f.closing) || ',' || f.closing, 'UTF8')),
-                          'hex'),
-                   %(day)s, NULL, NULL, 'settlement ' || %(day_text)s, NULL,
-                   ARRAY[f.account_id, f.payouts_id], ARRAY[-f.closing, f.closing])
-           END AS entry_id
-      FROM figures f
-), written AS (
-    INSERT INTO merchants_statement (shop_id, business_date, gross, cancellations, net,
-                                     carried_in, payout_amount, carried_out, postings,
-                                     payout_entry_id, reference, created_at)
-    SELECT shop_id, %(day)s, gross, cancellations, gross - cancellations,
-           closing - (gross - cancellations), payout, closing - payout, postings,
-           abs(entry_id), 'JP' || %(day_compact)s || '-' || shop_id, now()
-      FROM posted
-    RETURNING payout_amount, gross, cancellations, payout_entry_id
-)
-SELECT count(*), count(*) FILTER (WHERE w.payout_amount > 0),
-       COALESCE(SUM(w.gross), 0), COALESCE(SUM(w.cancellations), 0),
-       COALESCE(SUM(w.payout_amount), 0),
-       (SELECT count(*) FROM posted WHERE entry_id < 0)
-  FROM written w
-"""
-
-
 def _csv_sql(expression: str) -> str:
     """A CSV field from a text expression: quoted, quotes doubled, and a leading = + - @ made
     harmless for spreadsheets (formula injection)."""
@@ -210,7 +122,7 @@ INSERT INTO merchants_transferfile (business_date, content, transfers, total, cr
 SELECT %(day)s, %(header)s || E'\\r\\n' || body, transfers, total, now(), now() FROM agg
 ON CONFLICT (business_date) DO UPDATE
    SET content = EXCLUDED.content, transfers = EXCLUDED.transfers, total = EXCLUDED.total,
-       updated_at = now()
+       updated_at = EXCLUDED.updated_at
  WHERE merchants_transferfile.transfers <> EXCLUDED.transfers
     OR merchants_transferfile.total <> EXCLUDED.total
 RETURNING transfers, total
@@ -232,24 +144,19 @@ def _next_chunk(after: int, size: int) -> int | None:
 
 
 def _settle_chunk(*, business_date: date, after: int, upto: int) -> tuple[int, ...]:
-    """Settle the shops with ids in (after, upto] in one transaction. Locks their payable
-    accounts (id order), then, inside ``ledger_post``, their payouts accounts."""
-    params = {
-        "after": after,
-        "upto": upto,
-        "day": business_date,
-        "day_text": business_date.isoformat(),
-        "day_compact": business_date.strftime("%Y%m%d"),
-    }
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Statements are never deleted: a chunk whose shops all have one dated D or later has
-        # nothing to do, and is skipped without taking its locks (a repeat run).
-        cursor.execute(_PENDING_SQL, params)
-        if not cursor.fetchone()[0]:
-            return (0, 0, 0, 0, 0, 0)
-        cursor.execute(_ENSURE_PAYOUT_ACCOUNTS_SQL, params)
-        cursor.execute(_LOCK_SQL, params)
-        cursor.execute(_SETTLE_SQL, params)
+    """Settle the shops with ids in (after, upto] in one transaction (``settlement_chunk``).
+    Locks their payable accounts (id order), then, inside ``ledger_post``, their payouts
+    accounts. Statements are never deleted: a chunk whose shops all have one dated D or later
+    has nothing to do and is skipped without taking its locks (a repeat run)."""
+    # One call is one transaction: in autocommit when the caller has none (under Citus the whole
+    # chunk then runs on the city's worker, in one round trip), else as a savepoint.
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statements, payouts, gross, cancellations, paid, replayed"
+            " FROM settlement_chunk(%s, %s, %s)",
+            [after, upto, business_date],
+        )
         row = cursor.fetchone()
     return tuple(int(v) for v in row)
 

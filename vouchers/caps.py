@@ -75,14 +75,20 @@ def per_day(total: int, days: int) -> int:
 
 # --- 1. A new month -----------------------------------------------------------------------------
 
+# The rows made are counted from RETURNING: under Citus the row count of an INSERT ... SELECT
+# ... ON CONFLICT DO NOTHING counts the rows offered, not those inserted (Citus issue 3377).
 _USAGE_MONTH_SQL = """
-INSERT INTO vouchers_monthlyusage (user_id, month, charged, incentive, cashback, carried_in)
-SELECT u.user_id, %(month)s, 0, 0, 0,
-       CASE WHEN %(carry)s THEN GREATEST(0, %(previous_limit)s + u.carried_in - u.charged)
-            ELSE 0 END
-  FROM vouchers_monthlyusage u
- WHERE u.month = %(previous)s
-ON CONFLICT (user_id, month) DO NOTHING
+WITH made AS (
+    INSERT INTO vouchers_monthlyusage (user_id, month, charged, incentive, cashback, carried_in)
+    SELECT u.user_id, %(month)s, 0, 0, 0,
+           CASE WHEN %(carry)s THEN GREATEST(0, %(previous_limit)s + u.carried_in - u.charged)
+                ELSE 0 END
+      FROM vouchers_monthlyusage u
+     WHERE u.month = %(previous)s
+    ON CONFLICT (user_id, month) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FROM made
 """
 
 
@@ -108,7 +114,7 @@ def usage_month_open(*, month: date) -> int:
                 "previous_limit": previous_limit,
             },
         )
-        return cursor.rowcount
+        return int(cursor.fetchone()[0])
 
 
 # --- 3. The decision -----------------------------------------------------------------------------

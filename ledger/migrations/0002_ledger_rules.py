@@ -21,6 +21,8 @@ entry, JP005 append-only violation.
 
 from django.db import migrations
 
+from jeonju_prepay.sql import sql_statements
+
 FORWARD = r"""
 CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
@@ -156,4 +158,4 @@ DROP FUNCTION IF EXISTS ledger_refuse_change();
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0001_initial")]
 
-    operations = [migrations.RunSQL([FORWARD], [BACKWARD])]
+    operations = [migrations.RunSQL(sql_statements(FORWARD), sql_statements(BACKWARD))]

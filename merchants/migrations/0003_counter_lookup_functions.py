@@ -11,6 +11,8 @@ Like every function of a city schema, each pins the search_path it was created w
 
 from django.db import migrations
 
+from jeonju_prepay.sql import sql_statements
+
 FORWARD = r"""
 CREATE FUNCTION counter_device(p_token_hash text)
 RETURNS TABLE (device_id bigint, shop_id bigint, device_name text,
@@ -78,4 +80,4 @@ class Migration(migrations.Migration):
         ("accounts", "0001_initial"),
     ]
 
-    operations = [migrations.RunSQL([FORWARD], [BACKWARD])]
+    operations = [migrations.RunSQL(sql_statements(FORWARD), sql_statements(BACKWARD))]

@@ -1,4 +1,7 @@
-"""What PostgreSQL refuses on its own, whatever code (or person with psql) writes."""
+"""What PostgreSQL refuses on its own, whatever code (or person with psql) writes.
+
+The balance rule, checked at COMMIT, is tested with real commits in ``test_commit_time.py``.
+"""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -35,44 +38,6 @@ def raw_entry(key):
             [key],
         )
         return cursor.fetchone()[0]
-
-
-def test_unbalanced_raw_sql_entry_is_refused_when_constraints_are_checked(posted):
-    _, _, wallet = posted
-    with pytest.raises(DatabaseError, match="unbalanced"), transaction.atomic():
-        entry_id = raw_entry("raw-unbalanced")
-        raw(
-            "INSERT INTO ledger_posting (entry_id, account_id, amount, business_date)"
-            " VALUES (%s, %s, 500, CURRENT_DATE)",
-            [entry_id, wallet.pk],
-        )
-        raw("SET CONSTRAINTS ALL IMMEDIATE")  # what COMMIT does with deferred triggers
-
-
-def test_an_entry_without_postings_is_refused(posted):
-    with pytest.raises(DatabaseError, match="unbalanced"), transaction.atomic():
-        raw_entry("raw-empty")
-        raw("SET CONSTRAINTS ALL IMMEDIATE")
-
-
-def test_balanced_raw_sql_written_in_several_statements_is_accepted(posted):
-    _, world, wallet = posted
-    with transaction.atomic():
-        entry_id = raw_entry("raw-balanced")
-        raw(
-            "INSERT INTO ledger_posting (entry_id, account_id, amount, business_date)"
-            " VALUES (%s, %s, -200, CURRENT_DATE)",
-            [entry_id, wallet.pk],
-        )
-        raw(
-            "INSERT INTO ledger_posting (entry_id, account_id, amount, business_date)"
-            " VALUES (%s, %s, 200, CURRENT_DATE)",
-            [entry_id, world.pk],
-        )
-        raw("SET CONSTRAINTS ALL IMMEDIATE")
-    # The trigger kept the stored balances equal to the postings.
-    assert Account.objects.get(pk=wallet.pk).balance == 2_800
-    assert Account.objects.get(pk=world.pk).balance == -2_800
 
 
 @pytest.mark.parametrize(

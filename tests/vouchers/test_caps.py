@@ -96,7 +96,9 @@ def test_a_budget_that_would_run_out_mid_month_is_paced_to_last(a_week_of_burn):
         assert rules_on(NEXT).cap_rate_bp == 619
         assert pay(citizen, shop, 100_000)["cashback"] == 6_190
         charge(citizen, 100_000)
-        assert Charge.objects.order_by("-id").first().incentive == 6_190  # min(8%, 6.19%)
+        assert (
+            Charge.objects.order_by("-created_at", "-id").first().incentive == 6_190
+        )  # min(8%, 6.19%)
     assert rules_on(D).cap_rate_bp is None  # not retroactive
     assert ledger_check().ok
 

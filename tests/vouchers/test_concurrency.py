@@ -1,9 +1,11 @@
 """Races on real PostgreSQL connections: limits and the budget under concurrency."""
 
 import datetime as dt
+import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 
 from ledger.exceptions import InsufficientBalanceError
 from ledger.models import Account
@@ -248,4 +250,44 @@ def test_cancelling_a_charge_while_the_counter_spends_it_moves_the_card_only_wit
             assert at_provider == "approved", (cancelled, paid)
             assert balances(citizen) == (0, 1_000)  # 10% cashback on the 10,000 paid
         outcomes.append(created.status)
+
+
+def test_a_payment_caught_in_a_deadlock_is_tried_again_and_paid_once(live_city):
+    jeonju_rules_and_budget()
+    citizen, shop = CitizenFactory(), ShopFactory()
+    charge(citizen, 50_000)
+    pay(citizen, shop, 1_000)  # the usage row and the accounts exist from here on
+    principal = Account.objects.get(kind="wallet_principal", owner_user=citizen)
+    usage = MonthlyUsage.objects.get(user=citizen)
+    holding, held = threading.Event(), []
+
+    def other_transaction():
+        # Locks the wallet's account, lets the payment (which locks its usage row first) block
+        # on that account, then asks for the usage row: a deadlock. Each waiting backend looks
+        # for a deadlock once, deadlock_timeout (1 s) after it began to wait; the payment began
+        # first but less than a second before the cycle closed, so its look finds it and it is
+        # cancelled. It must then be sent again (with_retries), not reach the caller as an error.
+        connection.set_tenant(live_city)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT 1 FROM ledger_account WHERE id = %s FOR UPDATE", [principal.pk]
+                )
+                holding.set()
+                time.sleep(0.8)
+                cursor.execute(
+                    "SELECT 1 FROM vouchers_monthlyusage WHERE id = %s FOR UPDATE", [usage.pk]
+                )
+            held.append(True)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_transaction)
+    thread.start()
+    holding.wait(10)
+    body = pay(citizen, shop, 2_000)
+    thread.join(30)
+    assert held == [True]  # the other transaction was not the one cancelled
+    assert body["amount"] == 2_000
+    assert Payment.objects.filter(user=citizen).count() == 2
     assert ledger_check().ok

@@ -62,7 +62,7 @@ def test_a_new_version_takes_effect_today_with_its_rates_by_class_and_group(
         monthly_charge_limit="700000",
     )
     assert response.status_code == 302
-    version = Policy.objects.latest("id")
+    version = Policy.objects.order_by("-created_at", "-id").first()
     assert version.created_by == staff
     assert version.effective_from == business_date_today()
     assert version.shop_class_cashback_bp == {"over_3b": 0, "under_300m": 2000}

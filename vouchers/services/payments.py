@@ -170,8 +170,10 @@ def run_money_function(
                         [*_wallet_account_specs(user_id, shop_id), *extra_specs]
                     )
                     continue
-                error = translate(exc) if translate else None
-                raise (error or _payment_error(exc)) from exc
+                error = (translate(exc) if translate else None) or _payment_error(exc)
+                if error is exc:
+                    raise  # as it came, with its cause: with_retries reads the SQLSTATE there
+                raise error from exc
             if isinstance(result, str):
                 result = json.loads(result)
             return IdempotentResult(result["status"], result["body"], result["replayed"])

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from cities import scaleout
 from cities.exceptions import CityError
 from cities.services import city_create
 
@@ -20,3 +21,6 @@ class Command(BaseCommand):
         except CityError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(self.style.SUCCESS(f"Created {city} at http://{domain}:8000/"))
+        node = scaleout.city_node(city.schema_name)
+        if node is not None:
+            self.stdout.write(f"Its tables are on the Citus worker {node}.")

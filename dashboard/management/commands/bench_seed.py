@@ -178,9 +178,9 @@ class Command(BaseCommand):
             )
             self._execute(
                 "INSERT INTO accounts_user_groups (user_id, group_id)"
-                " SELECT u.id, g.id FROM accounts_user u, auth_group g"
-                " WHERE u.email LIKE 'bench-c-%%' AND g.name = %(role)s ON CONFLICT DO NOTHING",
-                {"role": Role.CITIZEN},
+                " SELECT u.id, %(group)s FROM accounts_user u"
+                " WHERE u.email LIKE 'bench-c-%%' ON CONFLICT DO NOTHING",
+                {"group": self._group_id(Role.CITIZEN)},
             )
             self._execute(
                 "INSERT INTO vouchers_wallet (user_id, pin_hash, pin_failures, citizen_group,"
@@ -234,9 +234,9 @@ class Command(BaseCommand):
             )
             self._execute(
                 "INSERT INTO accounts_user_groups (user_id, group_id)"
-                " SELECT u.id, g.id FROM accounts_user u, auth_group g"
-                " WHERE u.email LIKE 'bench-o-%%' AND g.name = %(role)s ON CONFLICT DO NOTHING",
-                {"role": Role.MERCHANT_OWNER},
+                " SELECT u.id, %(group)s FROM accounts_user u"
+                " WHERE u.email LIKE 'bench-o-%%' ON CONFLICT DO NOTHING",
+                {"group": self._group_id(Role.MERCHANT_OWNER)},
             )
             self._execute(
                 "INSERT INTO merchants_shopmember (shop_id, user_id, role, created_at)"
@@ -257,6 +257,13 @@ class Command(BaseCommand):
     def _check(self):
         with snapshot():
             return ledger_check()
+
+    def _group_id(self, role: str) -> int:
+        """The role's group, looked up on its own: joined to the users with no join condition
+        (a Cartesian product) the INSERT is refused by Citus."""
+        from django.contrib.auth.models import Group
+
+        return Group.objects.get(name=role).pk  # every city has its roles (accounts.roles_sync)
 
     def _count(self, sql) -> int:
         with connection.cursor() as cursor:
