@@ -49,3 +49,27 @@ def sql_statements(script: str) -> list[str]:
             i += 1
     statements.append(script[start:])
     return [s.strip() for s in statements if s.strip()]
+
+
+def sql_file(app: str, name: str) -> str:
+    """The text of ``<app>/sql/<name>.sql``: one PL/pgSQL function, or one trigger, per file
+    (STYLE.md). A change to it is a diff of the file plus a one-line migration that runs it
+    again (``sql_file_operation``); every migration that defines the object loads the file, so
+    the object's text is written once."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    return (root / app / "sql" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def sql_file_operation(app: str, name: str, reverse: str | None = None):
+    """A ``RunSQL`` that (re)creates ``<app>/sql/<name>.sql``, one statement at a time (Citus
+    forwards DDL text to the workers one statement per command). Files define their object
+    with ``CREATE OR REPLACE`` (a trigger: ``DROP TRIGGER IF EXISTS`` then ``CREATE``), so
+    running one again is harmless."""
+    from django.db import migrations
+
+    return migrations.RunSQL(
+        sql_statements(sql_file(app, name)),
+        sql_statements(reverse) if reverse else migrations.RunSQL.noop,
+    )
