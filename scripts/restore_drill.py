@@ -313,7 +313,7 @@ def build_cities(citizens: int, shops: int) -> dict[str, dict]:
                     owner=owner,
                     details=ShopDetails(
                         name=f"훈련 가게 {s}",
-                        business_number=brn.with_check_digit(f"{700000000 + n * 1000 + s:09d}"),
+                        business_number=brn.with_check_digit(f"7{n:02d}81{s + 1:04d}"),
                         category="restaurant",
                         district="풍남동",
                         address="전주시 완산구 태조로 1",
@@ -376,7 +376,7 @@ def balances_now() -> dict[str, dict[int, tuple[str, int]]]:
     found = {}
     for schema, _name, _domain in CITIES:
         with schema_context(schema), connection.cursor() as cursor:
-            cursor.execute("SELECT id, kind, balance FROM ledger_account ORDER BY id")
+            cursor.execute("SELECT id, kind, balance FROM ledger_accounts ORDER BY id")
             found[schema] = {row[0]: (row[1], int(row[2])) for row in cursor.fetchall()}
     return found
 
