@@ -5,6 +5,8 @@ import django.db.models.functions.datetime
 from django.conf import settings
 from django.db import migrations, models
 
+from jeonju_prepay.sql import sql_file_operation
+
 
 def normalise_phones(apps, schema_editor):
     """Phones typed before numbers were normalised: keep a valid mobile number in its stored
@@ -27,21 +29,7 @@ def normalise_phones(apps, schema_editor):
 
 
 # Consent records are evidence (Personal Information Protection Act): the database refuses to
-# change or remove one. A withdrawal is a new row.
-APPEND_ONLY_FUNCTION = """
-CREATE OR REPLACE FUNCTION accounts_consentrecord_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'consent records are append-only (% refused)', TG_OP
-        USING ERRCODE = 'JPC01';
-END;
-$$
-"""
-APPEND_ONLY_TRIGGER = """
-CREATE TRIGGER accounts_consentrecord_append_only
-BEFORE UPDATE OR DELETE ON accounts_consentrecord
-FOR EACH ROW EXECUTE FUNCTION accounts_consentrecord_append_only()
-"""
+# change or remove one (accounts/sql/accounts_consentrecord_append_only*.sql).
 
 
 class Migration(migrations.Migration):
@@ -130,11 +118,14 @@ class Migration(migrations.Migration):
             model_name='signincode',
             index=models.Index(fields=['phone', '-id'], name='accounts_si_phone_4287bd_idx'),
         ),
-        migrations.RunSQL(
-            APPEND_ONLY_FUNCTION, "DROP FUNCTION IF EXISTS accounts_consentrecord_append_only()"
+        sql_file_operation(
+            "accounts",
+            "accounts_consentrecord_append_only",
+            "DROP FUNCTION IF EXISTS accounts_consentrecord_append_only()",
         ),
-        migrations.RunSQL(
-            APPEND_ONLY_TRIGGER,
+        sql_file_operation(
+            "accounts",
+            "accounts_consentrecord_append_only_trigger",
             "DROP TRIGGER IF EXISTS accounts_consentrecord_append_only ON accounts_consentrecord",
         ),
     ]
