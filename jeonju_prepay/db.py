@@ -7,6 +7,12 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 
 
+def schema_name() -> str:
+    """The schema of the city this connection serves (django-tenants sets it on the
+    connection; ``public`` outside any city)."""
+    return str(getattr(connection, "schema_name", "public"))
+
+
 @contextmanager
 def snapshot(*, read_only: bool = True):
     """One consistent REPEATABLE READ snapshot for a set of reads (reports, checks).

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import Promise
+
 
 class ApplicationError(Exception):
     code: str = "invalid"
     status: int = 400
-    default_message: str = ""
+    default_message: str | Promise = ""
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, **extra: Any):
+    def __init__(
+        self, message: str | Promise | None = None, *, code: str | None = None, **extra: Any
+    ):
         self.message = str(message or self.default_message or self.code)
         if code is not None:
             self.code = code

@@ -13,8 +13,10 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+
+from jeonju_prepay.db import schema_name as db_schema_name
 
 from .services import idempotency_records_purge
 
@@ -50,7 +52,7 @@ def idempotency_purge_dispatch():
 @shared_task(name="ledger.tasks.idempotency_purge_city", **RETRY)
 def idempotency_purge_city():
     """Purge the current city's idempotency records older than ``IDEMPOTENCY_RETENTION_DAYS``."""
-    if connection.schema_name == get_public_schema_name():
+    if db_schema_name() == get_public_schema_name():
         logger.error("idempotency_purge_city was sent without a city's schema; nothing done")
         return {"status": "no_city"}
     days = settings.IDEMPOTENCY_RETENTION_DAYS

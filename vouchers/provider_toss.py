@@ -37,18 +37,19 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import quote
 
 import requests
 from django.conf import settings
 from django.core.checks import Error, register
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jeonju_prepay.db import schema_name as db_schema_name
 from jeonju_prepay.exceptions import ApplicationError
 
 from .exceptions import CallbackRejectedError
@@ -140,7 +141,7 @@ class TossConfig:
 def toss_config(schema_name: str | None = None) -> TossConfig:
     """The Toss settings of a city (the current one by default): its own keys when the city has
     a merchant account of its own (``TOSS_CITY_KEYS``), else the installation's."""
-    schema = schema_name or connection.schema_name
+    schema = schema_name or db_schema_name()
     keys = settings.TOSS_CITY_KEYS.get(schema, {})
     return TossConfig(
         secret_key=keys.get("secret_key") or settings.TOSS_SECRET_KEY,
@@ -190,7 +191,7 @@ class TossClient:
     def __init__(self, config: TossConfig | None = None):
         self.config = config or toss_config()
 
-    def _request(self, method: str, path: str, *, idempotency_key=None, **kwargs) -> object:
+    def _request(self, method: str, path: str, *, idempotency_key=None, **kwargs) -> Any:
         token = base64.b64encode(f"{self.config.secret_key}:".encode()).decode()
         headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
         if idempotency_key:

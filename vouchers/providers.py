@@ -25,6 +25,8 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from jeonju_prepay.db import schema_name as db_schema_name
+
 from .exceptions import CallbackRejectedError
 
 CALLBACK_MAX_AGE_SECONDS = 300  # 5 minutes, either way
@@ -206,8 +208,12 @@ class SandboxProvider(PaymentProvider):
         from .models_sandbox import SandboxPayment, SandboxPayout
 
         upto = min(upto, timezone.localdate() - timedelta(days=1))
-        first = SandboxPayment.objects.filter(approved_at__isnull=False).order_by("approved_at")
-        first = first.values_list("approved_at", flat=True).first()
+        first = (
+            SandboxPayment.objects.filter(approved_at__isnull=False)
+            .order_by("approved_at")
+            .values_list("approved_at", flat=True)
+            .first()
+        )
         if first is not None:
             day = max(
                 timezone.localtime(first).date(),
@@ -289,9 +295,8 @@ def get_provider(name: str) -> PaymentProvider:
 def provider_for_city(schema_name: str | None = None) -> str:
     """The provider a city's charges go through: ``PAYMENT_PROVIDER_BY_CITY`` (e.g.
     ``jeonju=toss``), else ``PAYMENT_PROVIDER`` (``sandbox``, the development default)."""
-    from django.db import connection
 
-    schema = schema_name or connection.schema_name
+    schema = schema_name or db_schema_name()
     return settings.PAYMENT_PROVIDER_BY_CITY.get(schema, settings.PAYMENT_PROVIDER_DEFAULT)
 
 

@@ -10,9 +10,11 @@ import json
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+
+from jeonju_prepay.db import schema_name as db_schema_name
 
 from .providers import provider_for_city
 
@@ -52,7 +54,7 @@ def toss_sync_dispatch():
 def toss_sync_city():
     from .toss import toss_charges_sync
 
-    if connection.schema_name == get_public_schema_name():
+    if db_schema_name() == get_public_schema_name():
         return {"status": "no_city"}
     counts = toss_charges_sync()
     if counts:
