@@ -244,7 +244,7 @@ WITH live (business_date, shop_id, sales, sales_count, refunds, settled, pledged
      GROUP BY shop_id
 ), owed AS (
     SELECT owner_shop_id AS shop_id, -balance AS outstanding
-      FROM ledger_account
+      FROM ledger_accounts
      WHERE kind = 'prepaid_issued' AND balance <> 0
        AND (%(shops)s::bigint[] IS NULL OR owner_shop_id = ANY(%(shops)s::bigint[]))
 ), shops AS (
@@ -424,7 +424,7 @@ def _participants(filters: Filters) -> dict:
 def _outstanding_total() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COALESCE(-SUM(balance), 0) FROM ledger_account WHERE kind = 'prepaid_issued'"
+            "SELECT COALESCE(-SUM(balance), 0) FROM ledger_accounts WHERE kind = 'prepaid_issued'"
         )
         return int(cursor.fetchone()[0])
 
@@ -432,7 +432,7 @@ def _outstanding_total() -> int:
 def _outstanding_now(shop_ids: set[int] | None = None) -> dict[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT owner_shop_id, -balance FROM ledger_account"
+            "SELECT owner_shop_id, -balance FROM ledger_accounts"
             " WHERE kind = 'prepaid_issued' AND balance <> 0"
         )
         rows = cursor.fetchall()

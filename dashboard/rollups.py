@@ -34,10 +34,10 @@ SELECT e.business_date, COALESCE(r.kind, e.kind) AS entry_kind, a.kind AS accoun
        SUM(p.amount)::bigint AS amount,
        COUNT(DISTINCT e.id) FILTER (WHERE e.reverses_id IS NULL) AS entries,
        COUNT(DISTINCT e.id) FILTER (WHERE e.reverses_id IS NOT NULL) AS reversals
-  FROM ledger_entry e
-  JOIN ledger_posting p ON p.entry_id = e.id
-  JOIN ledger_account a ON a.id = p.account_id
-  LEFT JOIN ledger_entry r ON r.id = e.reverses_id
+  FROM ledger_entries e
+  JOIN ledger_postings p ON p.entry_id = e.id
+  JOIN ledger_accounts a ON a.id = p.account_id
+  LEFT JOIN ledger_entries r ON r.id = e.reverses_id
  WHERE e.business_date = ANY(%(days)s::date[])
  GROUP BY 1, 2, 3
 """
@@ -47,10 +47,10 @@ WITH p AS (
     SELECT e.business_date, a.owner_shop_id AS shop_id, a.kind AS account_kind,
            COALESCE(r.kind, e.kind) AS kind, e.reverses_id IS NULL AS original, e.id AS entry_id,
            p.amount
-      FROM ledger_entry e
-      JOIN ledger_posting p ON p.entry_id = e.id
-      JOIN ledger_account a ON a.id = p.account_id
-      LEFT JOIN ledger_entry r ON r.id = e.reverses_id
+      FROM ledger_entries e
+      JOIN ledger_postings p ON p.entry_id = e.id
+      JOIN ledger_accounts a ON a.id = p.account_id
+      LEFT JOIN ledger_entries r ON r.id = e.reverses_id
      WHERE e.business_date = ANY(%(days)s::date[])
        AND a.kind IN ('shop_payable', 'prepaid_issued') AND a.owner_shop_id IS NOT NULL
 )
@@ -113,7 +113,7 @@ WITH parts AS (
            0, 0, 0, 0,
            COALESCE(SUM(ev.amount) FILTER (WHERE ev.action = 'expired'), 0),
            COALESCE(SUM(ev.amount) FILTER (WHERE ev.action <> 'expired'), 0)
-      FROM ledger_entry e
+      FROM ledger_entries e
       JOIN campaigns_pledgeevent ev ON ev.entry_id = e.id
       JOIN campaigns_pledge p ON p.id = ev.pledge_id
      WHERE e.business_date = ANY(%(days)s::date[])
@@ -205,7 +205,7 @@ def rollups_refresh(days: Sequence[date]) -> RefreshReport:
         cursor.execute(
             """
             INSERT INTO dashboard_rollupdate (business_date, refreshed_at, entries)
-            SELECT d, now(), (SELECT COUNT(*) FROM ledger_entry e WHERE e.business_date = d)
+            SELECT d, now(), (SELECT COUNT(*) FROM ledger_entries e WHERE e.business_date = d)
               FROM unnest(%(days)s::date[]) AS d
             ON CONFLICT (business_date) DO UPDATE
                SET refreshed_at = EXCLUDED.refreshed_at, entries = EXCLUDED.entries
@@ -227,9 +227,9 @@ def dates_missing(*, before: date | None = None) -> list[date]:
         cursor.execute(
             """
             WITH RECURSIVE d AS (
-                (SELECT business_date FROM ledger_entry ORDER BY business_date LIMIT 1)
+                (SELECT business_date FROM ledger_entries ORDER BY business_date LIMIT 1)
                 UNION ALL
-                SELECT (SELECT e.business_date FROM ledger_entry e
+                SELECT (SELECT e.business_date FROM ledger_entries e
                          WHERE e.business_date > d.business_date
                          ORDER BY e.business_date LIMIT 1)
                   FROM d WHERE d.business_date IS NOT NULL

@@ -49,7 +49,7 @@ def stage(day, payments, cancel_permille, *, citizens_where: str, shops_where: s
         " SELECT row_number() OVER (ORDER BY u.id) - 1 AS rn, u.id AS user_id,"
         "        a.id AS principal_id"
         "   FROM accounts_user u"
-        "   JOIN ledger_account a ON a.owner_user_id = u.id AND a.kind = 'wallet_principal'"
+        "   JOIN ledger_accounts a ON a.owner_user_id = u.id AND a.kind = 'wallet_principal'"
         "  WHERE " + citizens_where
     )
     _execute(
@@ -57,7 +57,7 @@ def stage(day, payments, cancel_permille, *, citizens_where: str, shops_where: s
         " SELECT row_number() OVER (ORDER BY s.id) - 1 AS rn, s.id AS shop_id,"
         "        a.id AS payable_id"
         "   FROM merchants_shop s"
-        "   JOIN ledger_account a ON a.owner_shop_id = s.id AND a.kind = 'shop_payable'"
+        "   JOIN ledger_accounts a ON a.owner_shop_id = s.id AND a.kind = 'shop_payable'"
         "  WHERE s.status = 'approved' AND " + shops_where
     )
     _execute("CREATE UNIQUE INDEX ON bench_citizen (rn)")
@@ -67,7 +67,6 @@ def stage(day, payments, cancel_permille, *, citizens_where: str, shops_where: s
     n_citizens = _count("SELECT count(*) FROM bench_citizen")
     n_shops = _count("SELECT count(*) FROM bench_shop")
     salt = secrets.randbelow(1_000_000)
-    seq = "pg_get_serial_sequence('ledger_entry', 'id')"
     # Busy shops are busier (u² skews toward the first shops); amounts 1,000..60,000 won
     # in steps of 100, most of them small; the time of day spread over 09:00-21:00.
     _execute(
@@ -77,12 +76,12 @@ def stage(day, payments, cancel_permille, *, citizens_where: str, shops_where: s
                c.user_id, c.principal_id, s.shop_id, s.payable_id,
                ((10 + floor(590 * power({unit("g", salt + 3)}, 2)))::bigint * 100) AS amount,
                ({unit("g", salt + 4)} * 1000 < %(cancel)s) AS cancelled,
-               CASE WHEN {unit("g", salt + 4)} * 1000 < %(cancel)s THEN nextval({seq})
+               CASE WHEN {unit("g", salt + 4)} * 1000 < %(cancel)s THEN ledger_entry_id_next()
                END AS cancel_entry_id,
                (%(day)s::date + time '09:00'
                 + ({unit("g", salt + 5)} * interval '12 hours')) AT TIME ZONE 'Asia/Seoul'
                    AS created_at,
-               nextval({seq}) AS entry_id
+               ledger_entry_id_next() AS entry_id
           FROM generate_series(1, %(payments)s) g
           JOIN bench_citizen c
             ON c.rn = floor({unit("g", salt + 1)} * %(n_citizens)s)::bigint
@@ -114,26 +113,28 @@ def charges(day, batch, *, label: str):
             CREATE TEMP TABLE bench_charge AS
             SELECT t.user_id, t.principal_id, f.id AS float_id,
                    (div(t.spent + 9999, 10000) * 10000 + 10000)::bigint AS amount,
-                   nextval(pg_get_serial_sequence('ledger_entry', 'id')) AS entry_id
+                   ledger_entry_id_next() AS entry_id
               FROM (SELECT user_id, principal_id, SUM(amount) AS spent
                       FROM bench_stage GROUP BY user_id, principal_id) t
-              JOIN ledger_account f ON f.kind = 'float' AND f.owner_user_id IS NULL
+              JOIN ledger_accounts f ON f.kind = 'float' AND f.owner_user_id IS NULL
                                    AND f.owner_shop_id IS NULL
                                    AND f.shard = t.user_id %% {int(shards)}
             """  # noqa: S608 - the f-string part is a setting (an integer)
         )
         _execute(
-            "INSERT INTO ledger_entry (id, kind, business_date, created_at, actor_id,"
-            " device_id, memo, reverses_id, idempotency_key, fingerprint)"
-            " SELECT entry_id, 'charge', %(day)s, %(at)s::timestamptz, user_id, NULL,"
-            " %(label)s || ' charge', NULL, %(label)s || ':' || %(batch)s || ':charge:' || user_id, %(label)s"
+            "SELECT ledger_bulk_stage();"
+            "INSERT INTO ledger_bulk_entries (id, kind, business_date, created_at, actor_id,"
+            " memo, reverses_id, idempotency_key)"
+            " SELECT entry_id, 'charge', %(day)s, %(at)s::timestamptz, user_id,"
+            " %(label)s || ' charge', NULL, %(label)s || ':' || %(batch)s || ':charge:' || user_id"
             " FROM bench_charge",
             {"day": day, "batch": batch, "at": at_eight, "label": label},
         )
         _execute(
-            "INSERT INTO ledger_posting (entry_id, account_id, amount, business_date)"
+            "INSERT INTO ledger_bulk_postings (entry_id, account_id, amount, business_date)"
             " SELECT entry_id, float_id, -amount, %(day)s FROM bench_charge"
-            " UNION ALL SELECT entry_id, principal_id, amount, %(day)s FROM bench_charge",
+            " UNION ALL SELECT entry_id, principal_id, amount, %(day)s FROM bench_charge;"
+            "SELECT ledger_bulk_load()",
             {"day": day},
         )
         _execute(
@@ -172,9 +173,9 @@ def payments_write(
             "CREATE TEMP TABLE bench_cashback AS"  # noqa: S608 - the shard count is a setting
             " SELECT DISTINCT st.user_id, i.id AS incentive_id, b.id AS budget_id"
             "   FROM bench_stage st"
-            "   JOIN ledger_account i ON i.owner_user_id = st.user_id"
+            "   JOIN ledger_accounts i ON i.owner_user_id = st.user_id"
             "                        AND i.kind = 'wallet_incentive'"
-            "   JOIN ledger_account b ON b.kind = 'incentive_budget' AND b.owner_user_id IS NULL"
+            "   JOIN ledger_accounts b ON b.kind = 'incentive_budget' AND b.owner_user_id IS NULL"
             "                        AND b.owner_shop_id IS NULL"
             f"                       AND b.shard = st.user_id %% {shards}"
         )
@@ -184,21 +185,21 @@ def payments_write(
         rows = "FROM bench_stage WHERE n BETWEEN %(first)s AND %(last)s"
         with transaction.atomic():
             _execute(
-                "INSERT INTO ledger_entry (id, kind, business_date, created_at, actor_id,"
-                " device_id, memo, reverses_id, idempotency_key, fingerprint)"
-                " SELECT entry_id, 'payment', %(day)s, created_at, user_id, NULL::bigint,"
-                " %(label)s || ' payment', NULL::bigint, %(label)s || ':' || %(batch)s || ':pay:' || n,"
-                " %(label)s " + rows + " UNION ALL"
-                " SELECT cancel_entry_id, 'reversal', %(day)s,"
-                " created_at + interval '10 minutes', user_id, NULL::bigint,"
-                " 'reversal of #' || entry_id, entry_id,"
-                " %(label)s || ':' || %(batch)s || ':cancel:' || n, %(label)s "
+                "SELECT ledger_bulk_stage();"
+                "INSERT INTO ledger_bulk_entries (id, kind, business_date, created_at, actor_id,"
+                " memo, reverses_id, idempotency_key)"
+                " SELECT entry_id, 'payment', %(day)s, created_at, user_id,"
+                " %(label)s || ' payment', NULL::bigint, %(label)s || ':' || %(batch)s || ':pay:' || n "
                 + rows
-                + " AND cancelled",
+                + " UNION ALL"
+                " SELECT cancel_entry_id, 'reversal', %(day)s,"
+                " created_at + interval '10 minutes', user_id,"
+                " 'reversal of #' || entry_id, entry_id,"
+                " %(label)s || ':' || %(batch)s || ':cancel:' || n " + rows + " AND cancelled",
                 params,
             )
             _execute(
-                "INSERT INTO ledger_posting (entry_id, account_id, amount, business_date)"
+                "INSERT INTO ledger_bulk_postings (entry_id, account_id, amount, business_date)"
                 " SELECT entry_id, payable_id, amount, %(day)s " + rows + " UNION ALL"
                 " SELECT entry_id, principal_id, -amount, %(day)s " + rows + " UNION ALL"
                 " SELECT cancel_entry_id, payable_id, -amount, %(day)s "
@@ -215,7 +216,7 @@ def payments_write(
                     " WHERE st.n BETWEEN %(first)s AND %(last)s) x WHERE cashback > 0"
                 )
                 _execute(
-                    "INSERT INTO ledger_posting (entry_id, account_id, amount, business_date)"
+                    "INSERT INTO ledger_bulk_postings (entry_id, account_id, amount, business_date)"
                     " SELECT entry_id, incentive_id, cashback, %(day)s" + cashback + " UNION ALL"
                     " SELECT entry_id, budget_id, -cashback, %(day)s" + cashback + " UNION ALL"
                     " SELECT cancel_entry_id, incentive_id, -cashback, %(day)s"
@@ -226,6 +227,7 @@ def payments_write(
                     + " AND cancelled",
                     params,
                 )
+            _execute("SELECT ledger_bulk_load()")
             _execute(
                 "INSERT INTO vouchers_payment (user_id, shop_id, amount, from_principal,"
                 " from_incentive, cashback, method, status, device_id, actor_id,"

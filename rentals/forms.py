@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from districts.forms import district_field
-from jeonju_prepay.templatetags.won import won
+from jeonju_prepay.formatting import won
 from ledger.exceptions import InvalidAmountError
 from ledger.money import parse_amount
 

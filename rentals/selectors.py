@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from jeonju_prepay.templatetags.won import bp_percent, won
+from jeonju_prepay.formatting import bp_percent, won
 from ledger.services import business_date_today
 from merchants.models import ShopMember
 

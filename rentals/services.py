@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from districts.services import district_check
-from jeonju_prepay.templatetags.won import bp_percent, won
+from jeonju_prepay.formatting import bp_percent, won
 from merchants import brn
 from merchants.models import Shop, ShopMember
 

@@ -156,10 +156,8 @@ class Command(BaseCommand):
             idempotency_key="bench-budget",
         )
         self._execute(
-            "INSERT INTO ledger_account (kind, owner_user_id, owner_shop_id, shard, balance,"
-            " may_go_negative, created_at)"
-            " SELECT 'float', NULL, NULL, s, 0, true, now()"
-            " FROM generate_series(0, %(shards)s - 1) s ON CONFLICT DO NOTHING",
+            "SELECT ledger_accounts_create('float', array_agg(NULL::bigint),"
+            " array_agg(NULL::bigint), array_agg(s)) FROM generate_series(0, %(shards)s - 1) s",
             {"shards": settings.INCENTIVE_BUDGET_SHARDS},
         )
 
@@ -187,14 +185,13 @@ class Command(BaseCommand):
                 " created_at) SELECT id, '', 0, 'general', now() FROM accounts_user"
                 " WHERE email LIKE 'bench-c-%%' ON CONFLICT DO NOTHING"
             )
-            self._execute(
-                "INSERT INTO ledger_account (kind, owner_user_id, owner_shop_id, shard, balance,"
-                " may_go_negative, created_at)"
-                " SELECT k.kind, u.id, NULL, 0, 0, false, now()"
-                " FROM accounts_user u"
-                " CROSS JOIN (VALUES ('wallet_principal'), ('wallet_incentive')) k(kind)"
-                " WHERE u.email LIKE 'bench-c-%%' ON CONFLICT DO NOTHING"
-            )
+            for kind in ("wallet_principal", "wallet_incentive"):
+                self._execute(
+                    "SELECT ledger_accounts_create(%(kind)s, array_agg(u.id),"
+                    " array_agg(NULL::bigint), array_agg(0))"
+                    " FROM accounts_user u WHERE u.email LIKE 'bench-c-%%'",
+                    {"kind": kind},
+                )
 
     def _shops(self, total):
         with transaction.atomic():
@@ -244,15 +241,14 @@ class Command(BaseCommand):
                 " WHERE s.public_code LIKE 'bench-%%' ON CONFLICT DO NOTHING"
             )
             self._execute(
-                "INSERT INTO ledger_account (kind, owner_user_id, owner_shop_id, shard, balance,"
-                " may_go_negative, created_at)"
-                " SELECT 'shop_payable', NULL, s.id, 0, 0, true, now() FROM merchants_shop s"
-                " WHERE s.public_code LIKE 'bench-%%' ON CONFLICT DO NOTHING"
+                "SELECT ledger_accounts_create('shop_payable', array_agg(NULL::bigint),"
+                " array_agg(s.id), array_agg(0))"
+                " FROM merchants_shop s WHERE s.public_code LIKE 'bench-%%'"
             )
 
     def _analyze(self):
-        for table in ("ledger_entry", "ledger_posting", "ledger_account", "vouchers_payment"):
-            self._execute(f"ANALYZE {table}")
+        self._execute("SELECT ledger_analyze()")
+        self._execute("ANALYZE vouchers_payment")
 
     def _check(self):
         with snapshot():
