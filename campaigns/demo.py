@@ -97,6 +97,7 @@ def seed(ctx) -> None:
         pledge, _url = pledge_with_card(
             user=citizen, campaign=campaign, shop=shop, amount=(100_000, 200_000, 300_000)[n % 3]
         )
+        assert pledge.charge is not None  # a card pledge waits on its charge
         sandbox_approve(pledge.charge.order_id)
         pledge.refresh_from_db()
         if n % 2 == 0 and pledge.status == Pledge.Status.ACTIVE:  # some partly redeemed

@@ -275,13 +275,17 @@ LIMIT_COUNTED = [
 def pledged_by_citizen(*, campaign: Campaign, user, exclude: Pledge | None = None) -> int:
     """Won the citizen has pledged in the campaign, as the per-citizen limit counts it."""
     qs = Pledge.objects.filter(campaign=campaign, user=user, status__in=LIMIT_COUNTED)
-    return int(qs.exclude(pk=getattr(exclude, "pk", None)).aggregate(s=Sum("amount"))["s"] or 0)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return int(qs.aggregate(s=Sum("amount"))["s"] or 0)
 
 
 def pledged_at_shop(*, campaign: Campaign, shop: Shop, exclude: Pledge | None = None) -> int:
     """Won pledged to the shop in the campaign, as the per-shop cap counts it."""
     qs = Pledge.objects.filter(campaign=campaign, shop=shop, status__in=LIMIT_COUNTED)
-    return int(qs.exclude(pk=getattr(exclude, "pk", None)).aggregate(s=Sum("amount"))["s"] or 0)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return int(qs.aggregate(s=Sum("amount"))["s"] or 0)
 
 
 def organisation_of(*, user, campaign: Campaign) -> Organisation | None:

@@ -21,10 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from jeonju_prepay.exceptions import ApplicationError
 from ledger.exceptions import InsufficientBalanceError
 from ledger.models import Account, Entry
 from ledger.money import apply_rate, parse_amount
 from ledger.services import (
+    AccountSpec,
     Idem,
     IdempotentResult,
     Leg,
@@ -35,6 +37,7 @@ from ledger.services import (
     entry_reverse,
     idempotency_replay,
     idempotent,
+    retried,
     with_retries,
 )
 from merchants.exceptions import ShopNotApprovedError, ShopPermissionError
@@ -499,9 +502,10 @@ def pledge_cancel(*, pledge: Pledge, by: User) -> Pledge:
                 raise PledgeNotCancellableError(
                     _("The cashback of this pledge has been spent, so it cannot be cancelled here.")
                 ) from exc
-            if locked.paid_with == Pledge.PaidWith.CARD and locked.charge.provider_payment_key:
+            card = locked.charge if locked.paid_with == Pledge.PaidWith.CARD else None
+            if card is not None and card.provider_payment_key:
                 wallet.provider_call_enqueue(
-                    charge=locked.charge, kind=ProviderCall.Kind.CANCEL, reason="pledge cancelled"
+                    charge=card, kind=ProviderCall.Kind.CANCEL, reason="pledge cancelled"
                 )
         return locked
 
@@ -527,10 +531,13 @@ def _pledge_reverse(pledge: Pledge, *, actor, note: str) -> Entry:
             memo=f"pledge #{pledge.pk} {note}",
         )
         if pledge.paid_with == Pledge.PaidWith.WALLET:
+            assert pledge.payment_id is not None  # a wallet pledge has its payment
             payment = Payment.objects.select_for_update().get(pk=pledge.payment_id)
             wallet.payment_reverse(payment=payment, by=actor, key=f"{key}:payment")
         else:
+            assert pledge.charge_id is not None  # a card pledge has its charge
             charge = Charge.objects.select_for_update().get(pk=pledge.charge_id)
+            assert charge.entry is not None  # an active card pledge's charge was credited
             entry_reverse(entry=charge.entry, idempotency_key=f"{key}:card", actor=actor)
             charge.status = Charge.Status.CANCELLED
             charge.cancelled_at = timezone.now()
@@ -562,7 +569,7 @@ def pledge_charge_refunded(charge: Charge) -> wallet.CallbackOutcome:
     return wallet.CallbackOutcome("cancelled", "pledge refunded at the provider", charge.pk)
 
 
-def payment_owner_refusal(payment: Payment) -> CampaignError | None:
+def payment_owner_refusal(payment: Payment) -> ApplicationError | None:
     """A payment that paid for a pledge, or the wallet part of a redemption, is reversed only
     with it (registered with ``vouchers.services.payment_dependant_register``)."""
     if Pledge.objects.filter(payment=payment).exists():
@@ -589,6 +596,7 @@ def _pledge_check_cancellable(pledge: Pledge) -> None:
         raise PledgeNotCancellableError(
             _("Part of this pledge has been used, so it cannot be cancelled.")
         )
+    assert pledge.settled_at is not None  # an active pledge was settled
     if timezone.now() - pledge.settled_at > timedelta(days=PLEDGE_CANCEL_DAYS):
         raise PledgeNotCancellableError(_("A pledge can be cancelled within 7 days only."))
 
@@ -777,7 +785,7 @@ def prepaid_liability_by_shop() -> list[ShopLiability]:
     ledger: minus the balance of the shop's ``prepaid_issued`` account."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT owner_shop_id, -balance FROM ledger_account"
+            "SELECT owner_shop_id, -balance FROM ledger_accounts"
             " WHERE kind = 'prepaid_issued' AND balance <> 0 ORDER BY owner_shop_id"
         )
         return [ShopLiability(shop_id, int(amount)) for shop_id, amount in cursor.fetchall()]
@@ -793,6 +801,7 @@ def redemptions_by_shop(*, business_date: date) -> dict[int, int]:
         return {shop_id: int(total) for shop_id, total in cursor.fetchall()}
 
 
+@retried
 def guarantee_fund_add(*, by: User | None, amount, idempotency_key: str) -> Entry:
     """City money set aside to compensate citizens whose shop closed with prepaid balances."""
     _require_manager(by)
@@ -808,6 +817,7 @@ def guarantee_fund_add(*, by: User | None, amount, idempotency_key: str) -> Entr
     )
 
 
+@retried
 def closed_shop_refund(*, shop: Shop, by: User) -> dict:
     """Pay citizens back, from the guarantee fund into their wallets, the prepaid balances a
     closed shop still owed them. One entry for the shop; refused as a whole when the fund is
@@ -828,7 +838,7 @@ def closed_shop_refund(*, shop: Shop, by: User) -> dict:
             per_user[pledge.user_id] = per_user.get(pledge.user_id, 0) + pledge.remaining
         total = sum(per_user.values())
         fund = account_get_or_create(kind=Account.Kind.GUARANTEE_FUND)
-        specs = [(Account.Kind.PREPAID_ISSUED, None, shop.pk, 0)]
+        specs: list[AccountSpec] = [(Account.Kind.PREPAID_ISSUED, None, shop.pk, 0)]
         for user_id in sorted(per_user):
             specs += [
                 (Account.Kind.PREPAID, user_id, shop.pk, 0),

@@ -211,6 +211,9 @@ class Entry(models.Model):
     idempotency_key = models.CharField(max_length=200, unique=True)
     fingerprint = models.CharField(max_length=64)
 
+    # Not a column: set by ``entry_post`` (True when the key had posted this entry before).
+    replayed: bool = False
+
     class Meta:
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")

@@ -8,6 +8,7 @@ writes the postings, and triggers update the stored balances. It joins the calle
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -147,16 +148,15 @@ def entries_post(specs: Sequence[EntrySpec], *, savepoint: bool = True) -> list[
             raise LedgerError(_("An idempotency key of 1 to 200 characters is required."))
         ordered = _validate_legs(spec.legs)
         reverses_id = spec.reverses.pk if spec.reverses is not None else None
-        fp = fingerprint(spec.kind, [(leg.account_id, leg.amount) for leg in ordered], reverses_id)
         business_date = spec.business_date or business_date_today()
         memo = (spec.memo or "")[:200]
         actor_id = getattr(spec.actor, "pk", spec.actor) if spec.actor is not None else None
         device_id = getattr(spec.device, "pk", spec.device) if spec.device is not None else None
-        calls.append("ledger_post(%s, %s, %s, %s, %s, %s, %s, %s, %s::bigint[], %s::bigint[])")
+        # ledger_post() computes the entry's fingerprint itself (ledger_fingerprint).
+        calls.append("ledger_post(%s, %s, %s, %s, %s, %s, %s, %s::bigint[], %s::bigint[])")
         params += [
             spec.kind,
             spec.idempotency_key,
-            fp,
             business_date,
             actor_id,
             device_id,
@@ -165,7 +165,7 @@ def entries_post(specs: Sequence[EntrySpec], *, savepoint: bool = True) -> list[
             [leg.account_id for leg in ordered],
             [leg.amount for leg in ordered],
         ]
-        prepared.append((spec, fp, business_date, memo, actor_id, device_id, reverses_id))
+        prepared.append((spec, business_date, memo, actor_id, device_id, reverses_id))
     if not calls:
         return []
     try:
@@ -178,7 +178,7 @@ def entries_post(specs: Sequence[EntrySpec], *, savepoint: bool = True) -> list[
             raise  # as it came, with its cause: with_retries reads the SQLSTATE there
         raise error from exc
     entries = []
-    for result, (spec, fp, business_date, memo, actor_id, device_id, reverses_id) in zip(
+    for result, (spec, business_date, memo, actor_id, device_id, reverses_id) in zip(
         results, prepared, strict=True
     ):
         if result < 0:
@@ -195,7 +195,6 @@ def entries_post(specs: Sequence[EntrySpec], *, savepoint: bool = True) -> list[
                 memo=memo,
                 reverses_id=reverses_id,
                 idempotency_key=spec.idempotency_key,
-                fingerprint=fp,
             )
             entry._state.adding = False
             entry.replayed = False
@@ -307,7 +306,8 @@ AccountSpec = tuple[str, "int | None", "int | None", int]  # (kind, user_id, sho
 def _spec_where(specs: Sequence[AccountSpec]) -> tuple[str, list]:
     """A WHERE clause matching the accounts ``specs`` that the one-per-owner unique index can
     serve (``IS NOT DISTINCT FROM`` in a join cannot use it)."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     for kind, user_id, shop_id, shard in specs:
         user_sql = "owner_user_id IS NULL" if user_id is None else "owner_user_id = %s"
         shop_sql = "owner_shop_id IS NULL" if shop_id is None else "owner_shop_id = %s"
@@ -427,25 +427,27 @@ def idempotent(
 
     def attempt() -> IdempotentResult:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                # Blocks on the unique index while another transaction holds the same key.
-                cursor.execute(
-                    "INSERT INTO ledger_idempotencyrecord "
-                    "(scope, key, fingerprint, status_code, response, created_at) "
-                    "VALUES (%s, %s, %s, 0, '{}'::jsonb, now()) "
-                    "ON CONFLICT (scope, key) DO NOTHING RETURNING id",
-                    [scope, key, request_fingerprint],
-                )
-                row = cursor.fetchone()
-            if row is None:
-                existing = IdempotencyRecord.objects.get(scope=scope, key=key)
-                if existing.fingerprint != request_fingerprint:
-                    raise IdempotencyConflictError()
-                return IdempotentResult(existing.status_code, existing.response, True)
+            # idempotency_claim() (ledger/sql): the same claim every money function makes.
+            # Blocks on the unique index while another transaction holds the same key.
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT record_id, replay FROM idempotency_claim(%s, %s, %s)",
+                        [scope, key, request_fingerprint],
+                    )
+                    record_id, replay = cursor.fetchone()
+            except DatabaseError as exc:
+                raise translate_db_error(exc) from exc
+            if replay is not None:
+                if isinstance(replay, str):
+                    replay = json.loads(replay)
+                return IdempotentResult(replay["status"], replay["body"], True)
             status_code, body = operation()
-            IdempotencyRecord.objects.filter(pk=row[0]).update(
-                status_code=status_code, response=body
-            )
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT idempotency_answer(%s, %s, %s::jsonb)",
+                    [record_id, status_code, json.dumps(body)],
+                )
             return IdempotentResult(status_code, body, False)
 
     return with_retries(attempt)
@@ -469,6 +471,17 @@ def with_retries(func: Callable[[], T], *, attempts: int = 4) -> T:
             logger.info("retrying after %s (attempt %s)", _pgcode(exc), attempt)
             time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+def retried(func: Callable[..., T]) -> Callable[..., T]:
+    """``with_retries`` as a decorator, for a money path that owns its transaction: called
+    inside another transaction it runs once (that transaction's owner retries)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        return with_retries(lambda: func(*args, **kwargs))
+
+    return wrapper
 
 
 # --- Retention of idempotency records -------------------------------------------------------------

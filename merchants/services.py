@@ -478,15 +478,3 @@ def _actor_failures_everywhere(actor: User) -> int:
     return CodeLookupFailure.objects.filter(
         actor=actor, created_at__gte=since, reason__in=["unknown", "malformed"]
     ).count()
-
-
-def payment_code_consume(*, code: ResolvedCode, shop: Shop, device: Device | None = None) -> None:
-    """Spend the code, once. Call inside the money transaction: the conditional UPDATE locks the
-    code's row, so of two payments racing with one code exactly one proceeds."""
-    now = timezone.now()
-    spent = PaymentCode.objects.filter(pk=code.pk, used_at__isnull=True, expires_at__gt=now).update(
-        used_at=now, used_at_shop=shop, used_by_device=device
-    )
-    if spent != 1:
-        current = PaymentCode.objects.filter(pk=code.pk).values_list("used_at", flat=True).first()
-        raise PaymentCodeUsedError() if current else PaymentCodeExpiredError()

@@ -81,11 +81,6 @@ class SettlementReport:
         return bool(self.statements or self.transfer_file_written)
 
 
-def reference_for(*, shop_id: int, business_date: date) -> str:
-    """The reference a payout carries to the shop's bank statement."""
-    return f"JP{business_date:%Y%m%d}-{shop_id}"
-
-
 def _csv_sql(expression: str) -> str:
     """A CSV field from a text expression: quoted, quotes doubled, and a leading = + - @ made
     harmless for spreadsheets (formula injection)."""
@@ -134,7 +129,7 @@ def _next_chunk(after: int, size: int) -> int | None:
     ``after`` (keyset paging: only one number comes back)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT max(owner_shop_id) FROM (SELECT owner_shop_id FROM ledger_account"
+            "SELECT max(owner_shop_id) FROM (SELECT owner_shop_id FROM ledger_accounts"
             " WHERE kind = 'shop_payable' AND owner_shop_id > %s"
             " ORDER BY owner_shop_id LIMIT %s) chunk",
             [after, size],
@@ -181,7 +176,7 @@ def settlement_run(
     report = SettlementReport(business_date=business_date)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT count(*) FROM ledger_account WHERE kind = 'shop_payable'),"
+            "SELECT (SELECT count(*) FROM ledger_accounts WHERE kind = 'shop_payable'),"
             " (SELECT count(*) FROM merchants_statement WHERE business_date = %s)",
             [business_date],
         )

@@ -48,15 +48,15 @@ WITH redeemed AS (
         AS o(shop_id, amount)
 ), later AS (
     SELECT a.owner_shop_id AS shop_id, SUM(p.amount)::bigint AS amount
-      FROM ledger_posting p
-      JOIN ledger_account a ON a.id = p.account_id
+      FROM ledger_postings p
+      JOIN ledger_accounts a ON a.id = p.account_id
      WHERE a.kind = 'prepaid_issued' AND p.business_date > %(day)s
      GROUP BY a.owner_shop_id
 ), expired AS (
     SELECT a.owner_shop_id AS shop_id, SUM(p.amount)::bigint AS amount
-      FROM ledger_entry e
-      JOIN ledger_posting p ON p.entry_id = e.id
-      JOIN ledger_account a ON a.id = p.account_id AND a.kind = 'prepaid_issued'
+      FROM ledger_entries e
+      JOIN ledger_postings p ON p.entry_id = e.id
+      JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'prepaid_issued'
      WHERE e.business_date = %(day)s AND e.kind = 'expiry'
      GROUP BY a.owner_shop_id
 ), shops AS (

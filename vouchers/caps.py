@@ -81,7 +81,7 @@ _USAGE_MONTH_SQL = """
 WITH made AS (
     INSERT INTO vouchers_monthlyusage (user_id, month, charged, incentive, cashback, carried_in)
     SELECT u.user_id, %(month)s, 0, 0, 0,
-           CASE WHEN %(carry)s THEN GREATEST(0, %(previous_limit)s + u.carried_in - u.charged)
+           CASE WHEN %(carry)s THEN usage_charge_headroom(%(previous_limit)s, u.carried_in, u.charged)
                 ELSE 0 END
       FROM vouchers_monthlyusage u
      WHERE u.month = %(previous)s
@@ -120,15 +120,15 @@ def usage_month_open(*, month: date) -> int:
 # --- 3. The decision -----------------------------------------------------------------------------
 
 _BURN_SQL = """
-WITH shards AS (SELECT id FROM ledger_account WHERE kind = 'incentive_budget'),
+WITH shards AS (SELECT id FROM ledger_accounts WHERE kind = 'incentive_budget'),
 days AS (
     SELECT d::date AS day FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') d
 )
 SELECT days.day,
-       COALESCE((SELECT -SUM(p.amount) FROM ledger_posting p
+       COALESCE((SELECT -SUM(p.amount) FROM ledger_postings p
                   WHERE p.account_id IN (SELECT id FROM shards) AND p.business_date = days.day), 0)
-       + COALESCE((SELECT SUM(p.amount) FROM ledger_entry e
-                     JOIN ledger_posting p ON p.entry_id = e.id
+       + COALESCE((SELECT SUM(p.amount) FROM ledger_entries e
+                     JOIN ledger_postings p ON p.entry_id = e.id
                     WHERE e.business_date = days.day AND e.kind = 'funding'
                       AND p.account_id IN (SELECT id FROM shards)), 0)
   FROM days ORDER BY days.day
@@ -136,7 +136,7 @@ SELECT days.day,
 
 _HEADROOM_SQL = """
 SELECT count(*),
-       COALESCE(SUM(GREATEST(0, %(limit)s + carried_in - charged)), 0),
+       COALESCE(SUM(usage_charge_headroom(%(limit)s, carried_in, charged)), 0),
        COALESCE(SUM(GREATEST(0, %(cashback_cap)s - cashback)), 0),
        count(*) FILTER (WHERE cashback >= %(cashback_cap)s)
   FROM vouchers_monthlyusage WHERE month = %(month)s
@@ -146,7 +146,7 @@ SELECT count(*),
 def budget_remaining() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COALESCE(SUM(balance), 0) FROM ledger_account WHERE kind = 'incentive_budget'"
+            "SELECT COALESCE(SUM(balance), 0) FROM ledger_accounts WHERE kind = 'incentive_budget'"
         )
         return int(cursor.fetchone()[0])
 

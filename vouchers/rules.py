@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from django.db import connection
 from django.db.models import Q
+
+from jeonju_prepay.db import schema_name as db_schema_name
 
 from .exceptions import PolicyMissingError
 from .models import CapDecision, Policy, PolicyOverride
@@ -78,13 +79,43 @@ CACHE_SECONDS = 5.0
 _cache: dict[tuple[str, date], tuple[float, Rules]] = {}
 
 
+def charge_headroom(*, limit: int, carried_in: int, charged: int) -> int:
+    """What a citizen may still charge in a month: the month's limit plus what was carried in,
+    less what was charged, never below 0. Carried into the next month (where the policy carries
+    over) is this same figure of the month before, under that month's limit.
+
+    The one rule; the nightly statements over every citizen use its SQL twin
+    ``usage_charge_headroom()`` (vouchers/sql/), and a table-driven test holds the two equal."""
+    return max(0, limit + carried_in - charged)
+
+
+def carried_in_for(*, user_id: int, month: date, rules: Rules) -> int:
+    """What the citizen's usage row of ``month`` carries in, or will when it is created: the
+    headroom left the month before, where ``rules`` carry over, else 0."""
+    from .models import MonthlyUsage
+
+    if not rules.carry_over:
+        return 0
+    previous_month = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
+    previous = (
+        MonthlyUsage.objects.filter(user_id=user_id, month=previous_month)
+        .values_list("carried_in", "charged")
+        .first()
+    )
+    if previous is None:
+        return 0
+    carried_in, charged = previous
+    limit = rules_on(previous_month).monthly_charge_limit
+    return charge_headroom(limit=limit, carried_in=carried_in, charged=charged)
+
+
 def rules_cache_clear() -> None:
     _cache.clear()
 
 
 def rules_on(day: date) -> Rules:
     """The rules for ``day``. Raises ``PolicyMissingError`` when no policy is in force."""
-    key = (connection.schema_name, day)
+    key = (db_schema_name(), day)
     hit = _cache.get(key)
     now = time.monotonic()
     if hit is not None and hit[0] > now:

@@ -23,7 +23,7 @@ from .models import (
     PolicyOverride,
     Wallet,
 )
-from .rules import Rules, rules_on
+from .rules import Rules, carried_in_for, charge_headroom, rules_on
 
 
 @dataclass(frozen=True)
@@ -90,13 +90,17 @@ def wallet_summary(*, user, today: date | None = None) -> WalletSummary:
         first = today.replace(day=1)
         usage = MonthlyUsage.objects.filter(user=user, month=first).first()
         charged = usage.charged if usage else 0
-        carried = usage.carried_in if usage else 0
-        limit = rules.monthly_charge_limit + carried
+        # No row yet this month: what its first charge will carry in (usage_lock's figure).
+        carried = (
+            usage.carried_in if usage else carried_in_for(user_id=user.pk, month=first, rules=rules)
+        )
         month = MonthFigures(
             month=first,
             charged=charged,
-            charge_limit=limit,
-            charge_remaining=max(0, limit - charged),
+            charge_limit=rules.monthly_charge_limit + carried,
+            charge_remaining=charge_headroom(
+                limit=rules.monthly_charge_limit, carried_in=carried, charged=charged
+            ),
             carried_in=carried,
             incentive=usage.incentive if usage else 0,
             cashback=usage.cashback if usage else 0,
@@ -128,8 +132,8 @@ class Movement:
     def kind_label(self) -> str:
         # A reversal is, for the citizen, a cancellation of what it reverses.
         if self.kind == Entry.Kind.REVERSAL:
-            return Entry.Kind.CANCELLATION.label
-        return Entry.Kind(self.kind).label
+            return str(Entry.Kind.CANCELLATION.label)
+        return str(Entry.Kind(self.kind).label)
 
     @property
     def part_label(self) -> str:
@@ -285,7 +289,7 @@ def provider_books(*, limit: int = 50) -> ProviderBooks:
 
     from .models import ProviderCall, ProviderDiscrepancy, ProviderReconciliation
 
-    latest = {}
+    latest: dict[str, ProviderReconciliation] = {}
     for rec in ProviderReconciliation.objects.order_by("-business_date", "provider")[:20]:
         latest.setdefault(rec.provider, rec)
     pending = ProviderCall.objects.filter(status=ProviderCall.Status.PENDING)

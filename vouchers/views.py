@@ -222,8 +222,10 @@ def _policy_page(request, *, status: int = 200, **forms):
         # What a shop of each listed class gives today, override and nightly ceiling included.
         "shop_classes": [
             (brackets.get(key, key), rules.cashback_rate(sales_bracket=key, citizen_group=""))
-            for key in (rules.shop_class_cashback_bp if rules else ())
-        ],
+            for key in rules.shop_class_cashback_bp
+        ]
+        if rules
+        else [],
         "group_bonuses": [
             (groups.get(key, key), bonus)
             for key, bonus in (rules.citizen_group_bonus_bp.items() if rules else ())

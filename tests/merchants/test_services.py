@@ -24,7 +24,6 @@ from merchants.services import (
     ShopDetails,
     clerk_invitation_accept,
     clerk_invite,
-    payment_code_consume,
     payment_code_issue,
     payment_code_resolve,
     shop_policy_set,
@@ -227,15 +226,39 @@ def test_codes_expire_after_three_minutes(shop):
     assert "만료" in exc.value.message
 
 
-def test_a_code_is_single_use(shop):
-    issued = payment_code_issue(user=CitizenFactory())
+def _pay_with(code, shop, device=None, key=None):
+    """Spend ``code`` the one way codes are spent: a wallet payment (payment_code_spend() in
+    the database, called by wallet_pay())."""
+    from ledger.services import Idem
+    from vouchers.services import wallet_pay
+
+    return wallet_pay(
+        user=code.user,
+        shop=shop,
+        amount=1_000,
+        method="shop_qr",
+        device=device,
+        code=code,
+        idem=Idem.of(f"shop:{shop.pk}", key or f"code-{code.pk}", "t"),
+    )
+
+
+def _funded(citizen):
+    from tests.vouchers.conftest import charge
+
+    charge(citizen, 50_000)
+    return citizen
+
+
+def test_a_code_is_single_use(shop, jeonju_policy, budget):
+    issued = payment_code_issue(user=_funded(CitizenFactory()))
     code = payment_code_resolve(code=issued.number, shop=shop)
-    payment_code_consume(code=code, shop=shop)
+    _pay_with(code, shop)
     with pytest.raises(PaymentCodeUsedError) as exc:
         payment_code_resolve(code=issued.number, shop=shop)
     assert "이미 사용한" in exc.value.message
-    with pytest.raises(PaymentCodeUsedError):
-        payment_code_consume(code=code, shop=shop)
+    with pytest.raises(PaymentCodeUsedError):  # the same resolved code, under another key
+        _pay_with(code, shop, key="another")
 
 
 def test_a_new_code_retires_the_previous_one(shop):
@@ -312,12 +335,14 @@ def test_the_counter_device_sees_its_shop_as_it_is(city):
     assert device.shop.public_code == shop.public_code
 
 
-def test_a_spent_code_presented_again_is_answered_but_not_counted_as_guessing(shop):
+def test_a_spent_code_presented_again_is_answered_but_not_counted_as_guessing(
+    shop, jeonju_policy, budget
+):
     device, _ = device_for(shop)
     for _i in range(15):
-        issued = payment_code_issue(user=CitizenFactory())
+        issued = payment_code_issue(user=_funded(CitizenFactory()))
         code = payment_code_resolve(code=issued.number, shop=shop, device=device)
-        payment_code_consume(code=code, shop=shop, device=device)
+        _pay_with(code, shop, device=device)
         with pytest.raises(PaymentCodeUsedError):  # a retry presenting the spent code
             payment_code_resolve(code=issued.number, shop=shop, device=device)
     assert CodeLookupFailure.objects.filter(device=device, reason="used").count() == 15

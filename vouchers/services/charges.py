@@ -16,8 +16,8 @@ is reached three ways, each under the charge's row lock:
 - a charge that paid for something else (a card pledge) is reversed only by its owner's path
   (``CHARGE_PURPOSES``).
 
-Locks, in this order: the charge row, the citizen's usage row of the charge's month, then the
-wallet accounts (ascending id).
+Locks, in this order (``locks.py``): the charge row, the citizen's usage row of the charge's
+month, then every account of the entry (ascending id, one statement).
 """
 
 from __future__ import annotations
@@ -40,8 +40,6 @@ from ledger.selectors import citizen_balances, entry_legs, outflow_since
 from ledger.services import (
     Leg,
     account_get_or_create,
-    account_ids_get_or_create,
-    accounts_lock,
     business_date_today,
     entry_post,
     with_retries,
@@ -57,6 +55,7 @@ from ..models import Charge, ProviderCall, ProviderDiscrepancy
 from ..providers import get_provider, provider_for_city
 from ..rules import rules_on
 from .common import CHARGE_CANCEL_DAYS, month_of, shard_of
+from .locks import WalletLocked, wallet_lock
 from .outbox import provider_call_enqueue
 from .policy import budget_draw
 from .usage import charge_limits_check, holding_limit_check, usage_lock
@@ -150,33 +149,28 @@ def charge_credit(charge: Charge) -> CallbackOutcome:
     accounts. A charge over a limit is not credited (``over_limit``: the card is given back)."""
     today = business_date_today()
     rules = rules_on(today)
-    usage = usage_lock(user_id=charge.user_id, month=month_of(today), rules=rules)
+    wallet = wallet_get_or_create(user=charge.user)
+    clearing_id = clearing_account_id(provider=charge.provider, user_id=charge.user_id)
+    held = wallet_lock(
+        user_id=charge.user_id,
+        month=month_of(today),
+        rules=rules,
+        shard=True,
+        accounts=[clearing_id],
+    )
+    usage = held.usage
+    assert usage is not None  # a month was named
     try:
         charge_limits_check(user_id=charge.user_id, amount=charge.amount, usage=usage, rules=rules)
+        if rules.holding_limit is not None:
+            holding_limit_check(
+                balance=held.principal + held.incentive, amount=charge.amount, rules=rules
+            )
     except ChargeLimitError as exc:
         _charge_fail(charge, str(exc.message))
         return CallbackOutcome("over_limit", exc.message, charge.pk)
-    wallet = wallet_get_or_create(user=charge.user)
-    shard = shard_of(charge.user_id)
-    clearing_id = clearing_account_id(provider=charge.provider, user_id=charge.user_id)
-    principal_id, incentive_id, shard_id = account_ids_get_or_create(
-        [
-            (Account.Kind.WALLET_PRINCIPAL, charge.user_id, None, 0),
-            (Account.Kind.WALLET_INCENTIVE, charge.user_id, None, 0),
-            (Account.Kind.INCENTIVE_BUDGET, None, None, shard),
-        ]
-    )
-    locked = accounts_lock([principal_id, incentive_id, shard_id])
-    if rules.holding_limit is not None:
-        try:
-            holding_limit_check(
-                balance=locked[principal_id] + locked[incentive_id],
-                amount=charge.amount,
-                rules=rules,
-            )
-        except ChargeLimitError as exc:
-            _charge_fail(charge, str(exc.message))
-            return CallbackOutcome("over_limit", exc.message, charge.pk)
+    principal_id, incentive_id, shard_id = held.principal_id, held.incentive_id, held.shard_id
+    assert shard_id is not None  # asked for
     entry = entry_post(
         kind=Entry.Kind.CHARGE,
         legs=[Leg(clearing_id, -charge.amount), Leg(principal_id, charge.amount)],
@@ -188,7 +182,9 @@ def charge_credit(charge: Charge) -> CallbackOutcome:
     want = apply_rate(charge.amount, rules.incentive_rate(citizen_group=wallet.citizen_group))
     if rules.monthly_incentive_cap is not None:
         want = min(want, max(0, rules.monthly_incentive_cap - usage.incentive))
-    legs = budget_draw(user_id=charge.user_id, want=want, primary_shard=shard_id, locked=locked)
+    legs = budget_draw(
+        user_id=charge.user_id, want=want, primary_shard=shard_id, locked=held.balances
+    )
     granted = -sum(leg.amount for leg in legs)
     incentive_entry = None
     if granted:
@@ -238,8 +234,9 @@ def charge_cancel(*, charge: Charge, by: User) -> Charge:
         with transaction.atomic():
             locked = Charge.objects.select_for_update().get(pk=charge.pk)
             _charge_check_cancellable(locked)
-            principal_id, incentive_id = _wallet_lock(locked)
-            if outflow_since(account_ids=[principal_id, incentive_id], since=locked.paid_at):
+            held = _charge_lock(locked)
+            wallet_ids = [held.principal_id, held.incentive_id]
+            if outflow_since(account_ids=wallet_ids, since=locked.paid_at):
                 raise ChargeNotCancellableError(
                     _("The wallet has been used since this charge, so it cannot be cancelled.")
                 )
@@ -269,22 +266,32 @@ def _charge_check_cancellable(charge: Charge) -> None:
         raise ChargeNotCancellableError(
             _("This charge was paid back with the refund of your remaining balance.")
         )
+    assert charge.paid_at is not None  # a paid charge has its time
     if timezone.now() - charge.paid_at > timedelta(days=CHARGE_CANCEL_DAYS):
         raise ChargeNotCancellableError(_("A charge can be cancelled within 7 days only."))
 
 
-def _wallet_lock(charge: Charge) -> tuple[int, int]:
-    """Lock the usage row of the charge's month, then the citizen's wallet accounts."""
-    rules = rules_on(business_date_today())
-    usage_lock(user_id=charge.user_id, month=month_of(charge.business_date), rules=rules)
-    principal_id, incentive_id = account_ids_get_or_create(
-        [
-            (Account.Kind.WALLET_PRINCIPAL, charge.user_id, None, 0),
-            (Account.Kind.WALLET_INCENTIVE, charge.user_id, None, 0),
-        ]
+def _charge_lock(charge: Charge) -> WalletLocked:
+    """The lock set of a charge's reversal: the usage row of the charge's month, then every
+    account its entries posted to (the wallet's two, the clearing account, the budget shards)."""
+    assert charge.business_date is not None  # only a credited charge is reversed
+    return wallet_lock(
+        user_id=charge.user_id,
+        month=month_of(charge.business_date),
+        rules=rules_on(business_date_today()),
+        accounts=_reverse_legs(charge),
     )
-    accounts_lock([principal_id, incentive_id])
-    return principal_id, incentive_id
+
+
+def _reverse_legs(charge: Charge) -> dict[int, int]:
+    """The mirror image of the charge's entry and of its incentive entry, by account."""
+    legs: dict[int, int] = {}
+    for entry in (charge.entry, _incentive_entry(charge)):
+        if entry is None:
+            continue
+        for account_id, amount in entry_legs(entry_id=entry.pk):
+            legs[account_id] = legs.get(account_id, 0) - amount
+    return legs
 
 
 def _incentive_entry(charge: Charge) -> Entry | None:
@@ -299,14 +306,9 @@ def _incentive_entry(charge: Charge) -> Entry | None:
 def _charge_reverse(charge: Charge, *, actor, memo: str) -> Entry:
     """The one reversal of a wallet charge: post the mirror image of its entry and of its
     incentive entry as one cancellation, give the month's usage back, mark it cancelled.
-    The caller holds the charge row and the wallet locks (``_wallet_lock``); raises
+    The caller holds the charge row and its lock set (``_charge_lock``); raises
     ``InsufficientBalanceError`` (nothing written) when the wallet no longer holds it."""
-    legs: dict[int, int] = {}
-    for entry in (charge.entry, _incentive_entry(charge)):
-        if entry is None:
-            continue
-        for account_id, amount in entry_legs(entry_id=entry.pk):
-            legs[account_id] = legs.get(account_id, 0) - amount
+    legs = _reverse_legs(charge)
     cancellation = entry_post(
         kind=Entry.Kind.CANCELLATION,
         legs=[Leg(account_id, amount) for account_id, amount in legs.items() if amount],
@@ -314,6 +316,7 @@ def _charge_reverse(charge: Charge, *, actor, memo: str) -> Entry:
         actor=actor,
         memo=memo,
     )
+    assert charge.business_date is not None
     usage = usage_lock(
         user_id=charge.user_id,
         month=month_of(charge.business_date),
@@ -347,7 +350,7 @@ def charge_refunded_at_provider(charge: Charge, *, detail: str) -> CallbackOutco
         return CallbackOutcome("flagged", "refunded at the provider after a refund", charge.pk)
     try:
         with transaction.atomic():
-            _wallet_lock(charge)
+            _charge_lock(charge)
             _charge_reverse(
                 charge, actor=None, memo=f"charge {charge.order_id} refunded at the provider"
             )

@@ -49,7 +49,7 @@ from ..exceptions import PaymentError, PaymentNotCancellableError
 from ..models import Payment
 from ..rules import Rules, rules_on
 from .common import month_of, shard_of
-from .usage import usage_cashback_return, usage_ensure
+from .usage import usage_cashback_return, usage_ensure, usage_row_lock
 from .wallets import pin_verify, wallet_get_or_create
 
 
@@ -285,10 +285,13 @@ def payment_reverse(*, payment: Payment, by: User | None, key: str) -> None:
     For the owners of its paths only: ``payment_cancel`` above, and the dependants' own
     cancellations (a pledge, a redemption), which have checked their rules and hold the payment
     row. Raises ``InsufficientBalanceError`` (in a savepoint: nothing written) when the cashback
-    has been spent."""
+    has been spent. Locks the usage row of the payment's month before the accounts (the order
+    of ``wallet_pay()``)."""
+    usage_row_lock(user_id=payment.user_id, month=month_of(payment.business_date))
     with transaction.atomic():
-        if payment.cashback_entry_id:
-            entry_reverse(entry=payment.cashback_entry, idempotency_key=f"{key}:cashback", actor=by)
+        cashback_entry = payment.cashback_entry if payment.cashback_entry_id else None
+        if cashback_entry is not None:
+            entry_reverse(entry=cashback_entry, idempotency_key=f"{key}:cashback", actor=by)
         entry_reverse(entry=payment.entry, idempotency_key=key, actor=by)
     usage_cashback_return(payment=payment)
     payment.status = Payment.Status.CANCELLED

@@ -25,6 +25,7 @@ from ledger.services import (
     accounts_lock,
     business_date_today,
     entry_post,
+    retried,
 )
 from merchants.models import SalesBracket
 
@@ -146,6 +147,7 @@ def budget_shard_ids() -> list[int]:
     return account_ids_get_or_create(specs)
 
 
+@retried
 def budget_fund(
     *,
     by: User | None,
@@ -189,6 +191,7 @@ def budget_fund(
     return budget
 
 
+@retried
 def budget_rebalance(*, idempotency_key: str) -> Entry | None:
     """Even out the shards (so that no citizen's shard runs dry while others hold money).
     Locks every shard, in id order."""
@@ -213,38 +216,18 @@ def budget_rebalance(*, idempotency_key: str) -> Entry | None:
 def budget_draw(
     *, user_id: int, want: int, primary_shard: int, locked: dict[int, int]
 ) -> list[Leg]:
-    """Legs that take up to ``want`` won out of the budget: first the citizen's own shard
-    (already locked by the caller), then, if it runs short, other shards that have money and
-    that nobody else holds right now (``SKIP LOCKED``: the caller already holds account locks,
-    so waiting here could deadlock). Near the end of a budget a grant may come out smaller than
-    what the other shards hold in all; it never comes out larger than what they hold."""
+    """Legs that take up to ``want`` won out of the budget: the citizen's own shard first
+    (``primary_shard``, already locked by the caller, holding ``locked[primary_shard]``), then
+    other shards nobody holds. The rule lives in SQL (``ledger_budget_draw()``, the same call
+    ``wallet_pay()`` makes for cashback)."""
     if want <= 0:
         return []
-    legs: list[Leg] = []
-    take = min(want, locked.get(primary_shard, 0))
-    if take > 0:
-        legs.append(Leg(primary_shard, -take))
-    missing = want - take
-    if missing <= 0:
-        return legs
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM ledger_account WHERE kind = 'incentive_budget' AND id <> %s"
-            " AND balance > 0 ORDER BY (shard + %s) %% 1000",
-            [primary_shard, user_id % 1000],
+            "SELECT accounts, amounts FROM ledger_budget_draw(%s, %s, %s, %s)",
+            [user_id, primary_shard, locked.get(primary_shard, 0), want],
         )
-        candidates = [row[0] for row in cursor.fetchall()]
-        for shard in candidates:
-            cursor.execute(
-                "SELECT balance FROM ledger_account WHERE id = %s FOR UPDATE SKIP LOCKED", [shard]
-            )
-            row = cursor.fetchone()
-            if row is None:
-                continue
-            take = min(missing, int(row[0]))
-            if take > 0:
-                legs.append(Leg(shard, -take))
-                missing -= take
-            if missing <= 0:
-                break
-    return legs
+        accounts, amounts = cursor.fetchone()
+    return [
+        Leg(account_id, int(amount)) for account_id, amount in zip(accounts, amounts, strict=True)
+    ]

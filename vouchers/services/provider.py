@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from ledger.models import Account, Entry
 from ledger.money import split
 from ledger.selectors import account_balances_sum
-from ledger.services import Leg, account_get_or_create, entry_post
+from ledger.services import Leg, account_get_or_create, entry_post, retried, with_retries
 from messaging.services import message_request
 
 from ..exceptions import CallbackRejectedError, WalletError
@@ -67,8 +67,11 @@ def charge_callback_handle(*, provider_name: str, raw_body: bytes, headers) -> C
 
 
 def provider_event_apply(event: CallbackEvent) -> CallbackOutcome:
-    """Apply a verified provider event once (its event id is kept; a replay is refused)."""
-    try:
+    """Apply a verified provider event once (its event id is kept; a replay is refused).
+    A deadlock or serialization failure (a charge credited while the citizen pays) is tried
+    again whole (``with_retries``)."""
+
+    def attempt() -> CallbackOutcome:
         with transaction.atomic():
             outcome = _apply_event(event)
             ProviderEvent.objects.create(
@@ -79,12 +82,17 @@ def provider_event_apply(event: CallbackEvent) -> CallbackOutcome:
                 occurred_at=event.occurred_at,
                 outcome=outcome.status,
             )
-            transaction.on_commit(lambda: message_request(kind="vouchers.charge_result", object_id=outcome.charge_id))  # fmt: skip
+            if outcome.charge_id is not None:
+                charge_id = outcome.charge_id
+                transaction.on_commit(lambda: message_request(kind="vouchers.charge_result", object_id=charge_id))  # fmt: skip
+        return outcome
+
+    try:
+        return with_retries(attempt)
     except IntegrityError as exc:
         raise CallbackRejectedError(
             _("This callback was delivered before."), code="callback_replayed"
         ) from exc
-    return outcome
 
 
 def _apply_event(event: CallbackEvent) -> CallbackOutcome:
@@ -352,42 +360,49 @@ def _payouts_record(provider, business_date: date) -> int:
         gross = payout.amount + payout.fee  # what leaves the clearing accounts
         if payout.payout_id in known or gross == 0:
             continue
-        with transaction.atomic():
-            float_account = account_get_or_create(kind=Account.Kind.FLOAT, shard=0)
-            shards = [
-                account_get_or_create(
-                    kind=Account.Kind.PROVIDER_CLEARING, provider=provider.name, shard=n
-                ).pk
-                for n in range(shard_count())
-            ]
-            parts = _split_signed(gross, len(shards))
-            legs = [Leg(s, p) for s, p in zip(shards, parts, strict=True) if p]
-            if payout.amount:
-                legs.append(Leg(float_account.pk, -payout.amount))
-            if payout.fee:
-                # The fee the provider kept out of the card money is the city's cost, not the
-                # citizens': the clearing accounts are cleared of the whole gross amount.
-                world = account_get_or_create(kind=Account.Kind.OUTSIDE_WORLD)
-                legs.append(Leg(world.pk, -payout.fee))
-            entry = entry_post(
-                kind=Entry.Kind.PROVIDER_PAYOUT,
-                legs=legs,
-                idempotency_key=f"provider-payout:{provider.name}:{payout.payout_id}",
-                memo=f"{provider.name} payout {payout.payout_date.isoformat()}",
-                business_date=payout.payout_date,
-            )
-            ProviderPayout.objects.get_or_create(
-                provider=provider.name,
-                payout_id=payout.payout_id,
-                defaults={
-                    "payout_date": payout.payout_date,
-                    "amount": payout.amount,
-                    "fee": payout.fee,
-                    "entry": entry,
-                },
-            )
+        _payout_post(provider, payout)
         recorded += 1
     return recorded
+
+
+@retried
+def _payout_post(provider, payout) -> None:
+    """One payout: its entry and its record, in one transaction (retried on a deadlock)."""
+    gross = payout.amount + payout.fee
+    with transaction.atomic():
+        float_account = account_get_or_create(kind=Account.Kind.FLOAT, shard=0)
+        shards = [
+            account_get_or_create(
+                kind=Account.Kind.PROVIDER_CLEARING, provider=provider.name, shard=n
+            ).pk
+            for n in range(shard_count())
+        ]
+        parts = _split_signed(gross, len(shards))
+        legs = [Leg(s, p) for s, p in zip(shards, parts, strict=True) if p]
+        if payout.amount:
+            legs.append(Leg(float_account.pk, -payout.amount))
+        if payout.fee:
+            # The fee the provider kept out of the card money is the city's cost, not the
+            # citizens': the clearing accounts are cleared of the whole gross amount.
+            world = account_get_or_create(kind=Account.Kind.OUTSIDE_WORLD)
+            legs.append(Leg(world.pk, -payout.fee))
+        entry = entry_post(
+            kind=Entry.Kind.PROVIDER_PAYOUT,
+            legs=legs,
+            idempotency_key=f"provider-payout:{provider.name}:{payout.payout_id}",
+            memo=f"{provider.name} payout {payout.payout_date.isoformat()}",
+            business_date=payout.payout_date,
+        )
+        ProviderPayout.objects.get_or_create(
+            provider=provider.name,
+            payout_id=payout.payout_id,
+            defaults={
+                "payout_date": payout.payout_date,
+                "amount": payout.amount,
+                "fee": payout.fee,
+                "entry": entry,
+            },
+        )
 
 
 def _split_signed(amount: int, n: int) -> list[int]:

@@ -28,7 +28,6 @@ from ledger.services import (
     IdempotentResult,
     Leg,
     account_ids_get_or_create,
-    accounts_lock,
     entry_post,
     entry_reverse,
     idempotent,
@@ -39,6 +38,7 @@ from messaging.services import message_request
 from ..exceptions import RefundNotAllowedError, WalletError
 from ..models import Charge, Refund
 from .common import REFUND_THRESHOLD_BP, REFUND_THRESHOLD_SMALL_BP, SMALL_CHARGE, shard_of
+from .locks import wallet_lock
 
 
 @dataclass(frozen=True)
@@ -100,17 +100,12 @@ def wallet_refund(*, user: User, idem: Idem) -> IdempotentResult:
                     "ratio": check.used_ratio_bp // 100,
                 }
             )
-        shard = shard_of(user.pk)
-        float_id, principal_id, incentive_id, shard_id = account_ids_get_or_create(
-            [
-                (Account.Kind.FLOAT, None, None, shard),
-                (Account.Kind.WALLET_PRINCIPAL, user.pk, None, 0),
-                (Account.Kind.WALLET_INCENTIVE, user.pk, None, 0),
-                (Account.Kind.INCENTIVE_BUDGET, None, None, shard),
-            ]
-        )
-        locked = accounts_lock([principal_id, incentive_id, shard_id])
-        principal, incentive = locked[principal_id], locked[incentive_id]
+        float_spec = (Account.Kind.FLOAT, None, None, shard_of(user.pk))
+        (float_id,) = account_ids_get_or_create([float_spec])
+        held = wallet_lock(user_id=user.pk, shard=True, accounts=[float_id])
+        principal_id, incentive_id, shard_id = held.principal_id, held.incentive_id, held.shard_id
+        assert shard_id is not None  # asked for
+        principal, incentive = held.principal, held.incentive
         legs = [Leg(principal_id, -principal), Leg(float_id, principal)]
         if incentive:
             legs += [Leg(incentive_id, -incentive), Leg(shard_id, incentive)]

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from ..exceptions import ChargeLimitError
 from ..models import MonthlyUsage, Payment
-from ..rules import Rules, rules_on
-from .common import month_of, previous_month
+from ..rules import Rules, carried_in_for
+from ..rules import charge_headroom as rules_charge_headroom
+from .common import month_of
 
 _USAGE_COLUMNS = ("id", "user_id", "month", "charged", "incentive", "cashback", "carried_in")
 
@@ -30,14 +31,7 @@ def usage_lock(*, user_id: int, month: date, rules: Rules) -> MonthlyUsage:
         cursor.execute(select, [user_id, month])
         row = cursor.fetchone()
         if row is None:
-            carried = 0
-            if rules.carry_over:
-                previous = MonthlyUsage.objects.filter(
-                    user_id=user_id, month=previous_month(month)
-                ).first()
-                if previous is not None:
-                    previous_limit = rules_on(previous.month).monthly_charge_limit
-                    carried = max(0, previous_limit + previous.carried_in - previous.charged)
+            carried = carried_in_for(user_id=user_id, month=month, rules=rules)
             cursor.execute(
                 "INSERT INTO vouchers_monthlyusage (user_id, month, charged, incentive, cashback,"
                 " carried_in) VALUES (%s, %s, 0, 0, 0, %s) ON CONFLICT DO NOTHING",
@@ -51,7 +45,9 @@ def usage_lock(*, user_id: int, month: date, rules: Rules) -> MonthlyUsage:
 
 
 def charge_headroom(*, usage: MonthlyUsage, rules: Rules) -> int:
-    return max(0, rules.monthly_charge_limit + usage.carried_in - usage.charged)
+    return rules_charge_headroom(
+        limit=rules.monthly_charge_limit, carried_in=usage.carried_in, charged=usage.charged
+    )
 
 
 def charge_limits_check(*, user_id: int, amount: int, usage: MonthlyUsage, rules: Rules) -> None:
@@ -89,6 +85,16 @@ def usage_ensure(*, user_id: int, month: date, rules: Rules) -> None:
     """Create the citizen's usage row for ``month`` (with its carry-over) if it is missing."""
     with transaction.atomic():
         usage_lock(user_id=user_id, month=month, rules=rules)
+
+
+def usage_row_lock(*, user_id: int, month: date) -> None:
+    """Lock the citizen's usage row of ``month`` if it exists (a path that changes a month
+    already used: a cancellation), before any ledger account."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM vouchers_monthlyusage WHERE user_id = %s AND month = %s FOR UPDATE",
+            [user_id, month],
+        )
 
 
 def usage_cashback_return(*, payment: Payment) -> None:

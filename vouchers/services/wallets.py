@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.exceptions import TooManyAttemptsError
 from accounts.models import User
 from jeonju_prepay import ratelimit
+from jeonju_prepay.exceptions import ApplicationError
 
 from ..exceptions import PinInvalidError, PinLockedError, PinNotSetError, PinRequiredError
 from ..models import Wallet
@@ -88,6 +89,7 @@ def pin_verify(*, user: User, pin) -> None:
                 wallet.save(update_fields=["pin_failures", "pin_locked_until"])
             return
         wallet.pin_failures += 1
+        error: ApplicationError
         if wallet.pin_failures >= PIN_MAX_FAILURES:
             wallet.pin_locked_until = now + PIN_LOCK
             wallet.pin_failures = 0
