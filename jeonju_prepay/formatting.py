@@ -24,8 +24,9 @@ def bp_percent(value) -> str:
         bp = int(value)
     except (TypeError, ValueError):
         return "-"
-    whole, rest = divmod(bp, 100)
-    return f"{whole}%" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0") + "%"
+    sign = "-" if bp < 0 else ""
+    whole, rest = divmod(abs(bp), 100)
+    return f"{sign}{whole}%" if rest == 0 else f"{sign}{whole}.{rest:02d}".rstrip("0") + "%"
 
 
 def num(value) -> str:

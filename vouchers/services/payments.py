@@ -104,11 +104,7 @@ def wallet_pay(
         idem.key,
         idem.fingerprint,
         claim,
-        terms.today,
-        month_of(terms.today),
-        terms.rate_bp,
-        terms.cashback_cap,
-        shard_of(user.pk),
+        *terms.sql_args(user.pk),
         (memo or shop.name)[:150],
     ]
     return run_money_function(
@@ -127,6 +123,17 @@ class PaymentTerms:
     rules: Rules
     rate_bp: int
     cashback_cap: int
+
+    def sql_args(self, user_id: int) -> list:
+        """The arguments every money function of the counter takes after its own, in its order:
+        the business date, its month, the cashback rate and cap, the citizen's shard."""
+        return [
+            self.today,
+            month_of(self.today),
+            self.rate_bp,
+            self.cashback_cap,
+            shard_of(user_id),
+        ]
 
 
 def payment_terms(*, user: User, shop: Shop, citizen_group: str | None = None) -> PaymentTerms:
