@@ -107,17 +107,27 @@ def pg_stop() -> None:
 
 
 def pg_restart() -> None:
-    """Start the stopped server again in a child process (pgserver keeps per-process state)."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; sys.path.insert(0, 'bench'); import bank_test; bank_test.pg_start()",
-        ],
-        cwd=ROOT,
-        check=True,
-        timeout=120,
-    )
+    """Start the stopped server again in a child process (pgserver keeps per-process state).
+
+    pgserver waits 10 s for ``pg_ctl start``; crash recovery on a loaded machine can take
+    longer, and the server then comes up all the same: try again until it answers."""
+    for attempt in range(6):
+        try:
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; sys.path.insert(0, 'bench'); import bank_test; bank_test.pg_start()",
+                ],
+                cwd=ROOT,
+                check=True,
+                timeout=120,
+            )
+            return
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            if attempt == 5:
+                raise
+            time.sleep(5)
 
 
 CITUS_PORT = int(os.environ.get("CITUS_PORT", "9700"))
