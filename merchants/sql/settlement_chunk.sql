@@ -52,11 +52,17 @@ BEGIN
         RETURN;
     END IF;
 
+    -- The payouts accounts the chunk's shops still lack (only new shops, after the first night).
     SELECT array_agg(a.owner_shop_id ORDER BY a.owner_shop_id) INTO v_shops
       FROM ledger_accounts a
-     WHERE a.kind = 'shop_payable' AND a.owner_shop_id > p_after AND a.owner_shop_id <= p_upto;
-    PERFORM ledger_accounts_create('shop_payouts', array_fill(NULL::bigint, ARRAY[cardinality(v_shops)]),
-                                   v_shops, array_fill(0, ARRAY[cardinality(v_shops)]));
+     WHERE a.kind = 'shop_payable' AND a.owner_shop_id > p_after AND a.owner_shop_id <= p_upto
+       AND NOT EXISTS (SELECT 1 FROM ledger_accounts o
+                        WHERE o.owner_shop_id = a.owner_shop_id AND o.kind = 'shop_payouts'
+                          AND o.owner_user_id IS NULL AND o.shard = 0);
+    IF v_shops IS NOT NULL THEN
+        PERFORM ledger_accounts_create('shop_payouts', array_fill(NULL::bigint, ARRAY[cardinality(v_shops)]),
+                                       v_shops, array_fill(0, ARRAY[cardinality(v_shops)]));
+    END IF;
 
     PERFORM count(*) FROM (
         SELECT id FROM ledger_accounts
