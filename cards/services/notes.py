@@ -356,7 +356,13 @@ def note_redeem(
             business_date=today,
         )
         NoteRedemption.objects.create(
-            note=locked, shop=shop, device=device, actor=actor, entry=entry, business_date=today
+            note=locked,
+            shop=shop,
+            device=device,
+            actor=actor,
+            entry=entry,
+            business_date=today,
+            created_at=timezone.now(),  # the clock the business date was read from
         )
         locked.status = Note.Status.REDEEMED
         locked.save(update_fields=["status"])
