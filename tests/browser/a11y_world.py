@@ -125,6 +125,10 @@ def build_a11y_world() -> A11yWorld:
     # Cards, notes and a desk where the staff member serves.
     world.desk = Desk.objects.create(kind=Desk.Kind.BANK_BRANCH, name="전북은행 전주지점")
     world.desk.staff.add(staff)
+    # A second desk, so that the desk list is a page rather than a redirect to the only desk.
+    Desk.objects.create(kind=Desk.Kind.COMMUNITY_CENTRE, name="풍남동 행정복지센터").staff.add(
+        staff
+    )
     world.desk_citizen = CitizenFactory(email="desk-citizen@a11y.kr", name="한할매")
     card_issue(user=world.desk_citizen, by=staff, pin="123456", desk=world.desk)
     world.desk_charge_id = desk_charge(
