@@ -37,6 +37,7 @@ from .forms import (
 from .models import Card, Desk, NoteBatch
 
 logger = logging.getLogger(__name__)
+SHEET_PAGE = 500  # notes per printed sheet page (a batch holds up to 10,000)
 
 # --- The citizen ---------------------------------------------------------------------------------
 
@@ -342,6 +343,11 @@ def batch_sheet(request, batch_id):
     batch = get_object_or_404(NoteBatch, pk=batch_id)
     # The sheet is the only place the check codes appear: every viewing is logged.
     logger.warning("note sheet of batch %s viewed by staff %s", batch.pk, request.user.pk)
+    try:
+        start = min(max(0, int(request.GET.get("from", "0"))), 10_000)
+    except ValueError:
+        start = 0
+    page = list(selectors.notes_of_batch(batch=batch)[start : start + SHEET_PAGE])
     notes = [
         {
             "serial": note.serial,
@@ -349,9 +355,12 @@ def batch_sheet(request, batch_id):
             "qr": segno.make(f"{note.serial}:{check}", error="m").svg_inline(scale=3, border=1),
             "status": note.get_status_display(),
         }
-        for note in selectors.notes_of_batch(batch=batch)[:1000]
+        for note in page
     ]
-    return render(request, "cards/batch_sheet.html", {"batch": batch, "notes": notes})
+    more = start + SHEET_PAGE < batch.count
+    context = {"batch": batch, "notes": notes, "start": start, "next": start + SHEET_PAGE}
+    context["more"] = more
+    return render(request, "cards/batch_sheet.html", context)
 
 
 @login_required
