@@ -159,7 +159,9 @@ def _citizen_page(request, desk, user, status=200, **forms):
 
 @login_required
 def desk_citizen(request, desk_id, user_id):
-    return _citizen_page(request, _desk(request, desk_id), _citizen(user_id))
+    desk, user = _desk(request, desk_id), _citizen(user_id)
+    logger.info("desk %s: staff %s opened citizen %s", desk.pk, request.user.pk, user.pk)
+    return _citizen_page(request, desk, user)
 
 
 @login_required

@@ -160,13 +160,11 @@ def test_forged_and_unsold_notes_are_refused(
     wrong = f"{(int(check) + 1) % 10**12:012d}"
     with pytest.raises(NoteForgedError):
         redeem(shop, serial, wrong, "f1")
-    made_up = serial[:-1] + ("9" if serial[-1] != "9" else "8")
     with pytest.raises(NoteForgedError):
         redeem(shop, "99" + serial[2:], note_check_code("99" + serial[2:]), "f2")  # never printed
     unsold = batches[50_000].notes.order_by("id").first()
     with pytest.raises(NoteNotSellableError):
         redeem(shop, unsold.serial, note_check_code(unsold.serial), "f3")
-    assert made_up != serial
     assert not NoteRedemption.objects.exists()
     assert not Account.objects.filter(kind="shop_payable", balance__gt=0).exists()
 
