@@ -213,3 +213,37 @@ def test_counter_api_takes_a_card_and_pin(device_api, centre, citizen, shop, bud
     neither = post({"amount": 1_000}, "a5")
     assert neither.status_code == 400
     assert balances(citizen) == (8_000, 1_200)
+
+
+def test_card_payment_and_desk_charge_show_in_the_wallet_history(
+    city, centre, citizen, shop, budget
+):
+    from vouchers.selectors import wallet_history
+
+    budget(1_000_000)
+    desk, staff = centre
+    desk_cash_in(desk, staff, citizen, 10_000)
+    card = card_issue(user=citizen, by=staff, pin="123456", desk=desk)
+    _pay(card, shop, 4_000)
+    lines = [(m.kind, m.account_kind, m.amount) for m in wallet_history(user=citizen)]
+    assert ("charge", "wallet_principal", 10_000) in lines
+    assert ("payment", "wallet_principal", -4_000) in lines
+    assert ("cashback", "wallet_incentive", 400) in lines
+
+
+def test_a_device_guessing_card_numbers_or_pins_is_stopped(city, centre, citizen, shop, budget):
+    from accounts.exceptions import TooManyAttemptsError
+
+    budget(1_000_000)
+    _desk, staff = centre
+    cards = [card_issue(user=CitizenFactory(), by=staff, pin="123456") for _ in range(5)]
+    tries = 0
+    for card in cards:  # 4 wrong PINs on each of 5 cards: no card is locked, the device is
+        for i in range(4):
+            with pytest.raises(CardPinInvalidError):
+                _pay(card, shop, 1_000, pin=f"00000{i}", key=f"g{card.pk}{i}")
+            tries += 1
+    assert tries == 20
+    with pytest.raises(TooManyAttemptsError):
+        _pay(cards[0], shop, 1_000, pin="123456", key="right")
+    assert not Payment.objects.exists()
