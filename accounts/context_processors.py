@@ -32,6 +32,9 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Wallet policy"), "vouchers:policy", (Role.CITY_STAFF,)),
     NavItem(_("Good rental"), "rentals:staff-list", (Role.CITY_STAFF,)),
     NavItem(_("Districts"), "districts:list", (Role.CITY_STAFF,)),
+    NavItem(_("My cards"), "cards:mine", (Role.CITIZEN,)),
+    NavItem(_("Paper notes"), "cards:batches", (Role.CITY_STAFF,)),
+    NavItem(_("Desks"), "cards:desk-home", (Role.BANK_TELLER, Role.COMMUNITY_STAFF)),
 ]
 
 

@@ -10,6 +10,8 @@ class Role(models.TextChoices):
     MERCHANT_CLERK = "merchant_clerk", _("Shop clerk")
     LANDLORD = "landlord", _("Landlord")
     CITY_STAFF = "city_staff", _("City staff")
+    BANK_TELLER = "bank_teller", _("Partner bank teller")
+    COMMUNITY_STAFF = "community_staff", _("Community centre staff")
 
 
 # "app_label.codename" of each permission a role carries. A permission of an app that is not
@@ -40,5 +42,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rentals.verify_agreement",
         "ledger.view_ledger",
         "districts.manage_district",
+        "cards.manage_cards",
     ],
+    Role.BANK_TELLER: [],
+    Role.COMMUNITY_STAFF: [],
 }

@@ -113,12 +113,12 @@ def user_create_assisted(
     """Create a citizen's account at a community centre: a mobile number and a name, no email
     and no password (the citizen signs in with a code sent to the phone).
 
-    Only city staff may do it; the staff member is recorded on the user (``created_by``) and on
+    Only city staff and community-centre staff may do it; the staff member is recorded on the user (``created_by``) and on
     each consent record (``recorded_by``). The required consents are recorded as given by the
     citizen at the counter; ``marketing`` lists the channels the citizen agreed to receive
     advertising on. Raises ``AccountError`` (``forbidden``, ``phone_taken``, ``name_required``)
     or ``PhoneNumberError``; nothing is written then."""
-    if not created_by.has_role(Role.CITY_STAFF):
+    if not (created_by.has_role(Role.CITY_STAFF) or created_by.has_role(Role.COMMUNITY_STAFF)):
         raise AccountError(_("Only city staff can create accounts for citizens."), code="forbidden")
     marketing = set(marketing)
     name = (name or "").strip()

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from campaigns import services as campaign_services
 from campaigns.models import Redemption
+from cards import services as card_services
 from jeonju_prepay.api import MoneyField, idempotency_key_from
 from jeonju_prepay.http import client_ip
 from ledger.services import Idem
@@ -64,12 +65,22 @@ class CounterIdentifyApi(APIView):
 
 
 class CounterPaymentInput(serializers.Serializer):
-    code = serializers.CharField(max_length=200)
+    code = serializers.CharField(max_length=200, required=False)
+    card = serializers.CharField(max_length=40, required=False, help_text="16 digits")
+    pin = serializers.CharField(
+        max_length=20, required=False, write_only=True, help_text="the card's 6-digit PIN"
+    )
     amount = MoneyField(min_value=1, max_value=100_000_000)
+
+    def validate(self, attrs):
+        if bool(attrs.get("code")) == bool(attrs.get("card")):
+            raise serializers.ValidationError("Send either a code or a card number.")
+        return attrs
 
 
 class CounterPaymentApi(APIView):
-    """A wallet payment at the counter from the customer's code (device token)."""
+    """A wallet payment at the counter (device token): from the customer's code, or from a card
+    with the PIN the customer entered on the device. The answer is the same either way."""
 
     permission_classes = [IsCounterDevice]
 
@@ -81,7 +92,22 @@ class CounterPaymentApi(APIView):
         data = CounterPaymentInput(data=request.data)
         data.is_valid(raise_exception=True)
         device = request.user.device
-        code, amount = data.validated_data["code"], data.validated_data["amount"]
+        values = data.validated_data
+        amount = values["amount"]
+        if values.get("card"):
+            card = values["card"]
+            result = card_services.card_pay(
+                shop=device.shop,
+                number=card,
+                pin=values.get("pin"),
+                amount=amount,
+                # The PIN is not part of the fingerprint: a retry after a wrong PIN with the
+                # right one is the same payment.
+                idem=Idem.of(f"device:{device.pk}", key, "counter_card_payment", card, amount),
+                device=device,
+            )
+            return idempotent_response(result)
+        code = values["code"]
         result = services.counter_pay(
             shop=device.shop,
             code=code,
@@ -89,6 +115,42 @@ class CounterPaymentApi(APIView):
             idem=Idem.of(f"device:{device.pk}", key, "counter_payment", code, amount),
             device=device,
             client_ip=client_ip(request),
+        )
+        return idempotent_response(result)
+
+
+class NoteInput(serializers.Serializer):
+    serial = serializers.CharField(max_length=40)
+    check = serializers.CharField(max_length=40)
+
+
+class NoteOutput(serializers.Serializer):
+    note_id = serializers.IntegerField()
+    face_value = serializers.IntegerField()
+    serial = serializers.CharField()
+    business_date = serializers.CharField()
+
+
+class CounterNoteApi(APIView):
+    """A shop accepts a paper note (device token): 201 with the note's face value, owed to the
+    shop at the next settlement; 409 naming where and when for a note already used; 422 for a
+    note whose check code does not match (forged)."""
+
+    permission_classes = [IsCounterDevice]
+
+    @extend_schema(request=NoteInput, responses={201: NoteOutput}, parameters=[IDEMPOTENCY_PARAM])
+    def post(self, request):
+        key = idempotency_key_from(request)
+        data = NoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        device = request.user.device
+        serial, check = data.validated_data["serial"], data.validated_data["check"]
+        result = card_services.note_redeem(
+            shop=device.shop,
+            serial=serial,
+            check=check,
+            idem=Idem.of(f"device:{device.pk}", key, "counter_note", serial, check),
+            device=device,
         )
         return idempotent_response(result)
 

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Redemption
 from campaigns.services import redemption_cancel
+from cards.forms import CardPayForm, NoteAcceptForm
+from cards.services import card_pay, note_redeem
 from jeonju_prepay.exceptions import ApplicationError
 from jeonju_prepay.http import client_ip
 from ledger.services import Idem
@@ -158,3 +160,79 @@ def counter_redemption_cancel(request, shop_id, redemption_id):
             _("Prepaid use of %(amount)s won cancelled.") % {"amount": f"{redemption.amount:,}"},
         )
     return redirect("counter:counter", shop_id=shop.pk)
+
+
+@login_required
+def counter_card(request, shop_id):
+    """A payment with a card: the clerk types or scans the card number and the amount, then
+    hands the device over and the customer enters the PIN (a password field: never shown, never
+    sent back to the page)."""
+    shop = shop_for_member(user=request.user, shop_id=shop_id)
+    form = CardPayForm(request.POST or None)
+    context: dict = {"shop": shop}
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = card_pay(
+                    shop=shop,
+                    number=data["card"],
+                    pin=data["pin"],
+                    amount=data["amount"],
+                    idem=Idem.of(
+                        f"user:{request.user.pk}",
+                        data["idempotency_key"],
+                        "counter_card",
+                        data["card"],
+                        data["amount"],
+                    ),
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                # The bound form keeps the card and the amount (and the key: nothing was
+                # stored); the PIN field never renders its value back.
+                form.add_error(None, exc.message)
+                status = 400
+            else:
+                context["paid"] = result.body
+                form = CardPayForm()
+        else:
+            status = 400
+    context["form"] = form
+    return render(request, "counter/counter_card.html", context, status=status)
+
+
+@login_required
+def counter_note(request, shop_id):
+    """The clerk accepts a paper note: scan its QR or type its serial and check code."""
+    shop = shop_for_member(user=request.user, shop_id=shop_id)
+    form = NoteAcceptForm(request.POST or None)
+    context: dict = {"shop": shop}
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = note_redeem(
+                    shop=shop,
+                    serial=data["serial"],
+                    check=data["check"],
+                    idem=Idem.of(
+                        f"user:{request.user.pk}",
+                        data["idempotency_key"],
+                        "counter_note",
+                        data["serial"],
+                        data["check"],
+                    ),
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                context["accepted"] = result.body
+                form = NoteAcceptForm()
+                status = 200
+    context["form"] = form
+    return render(request, "counter/counter_note.html", context, status=status)

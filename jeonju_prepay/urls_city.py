@@ -31,6 +31,7 @@ urlpatterns = [
     path("messages/", include("messaging.urls")),
     path("shops/", include("merchants.urls")),
     path("wallet/", include("vouchers.urls")),
+    path("cards/", include("cards.urls")),
     path("sandbox-pg/", include("vouchers.sandbox_urls")),
     path("", include("vouchers.toss_urls")),
     path("campaigns/", include("campaigns.urls")),

@@ -13,9 +13,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from campaigns.models import Pledge
+from cards.models import Desk
+from cards.services import batch_create, card_issue, desk_charge
 from districts.data import KNOWN
 from districts.services import districts_load
-from ledger.services import business_date_today
+from ledger.services import Idem, business_date_today
 from merchants.services import clerk_invite
 from rentals.services import agreement_sign, agreement_verify
 from tests.accounts.factories import (
@@ -119,6 +121,27 @@ def build_a11y_world() -> A11yWorld:
     )
     world.verified = agreement_verify(agreement=verified, by=staff) or verified
     world.verified.refresh_from_db()
+
+    # Cards, notes and a desk where the staff member serves.
+    world.desk = Desk.objects.create(kind=Desk.Kind.BANK_BRANCH, name="전북은행 전주지점")
+    world.desk.staff.add(staff)
+    # A second desk, so that the desk list is a page rather than a redirect to the only desk.
+    Desk.objects.create(kind=Desk.Kind.COMMUNITY_CENTRE, name="풍남동 행정복지센터").staff.add(
+        staff
+    )
+    world.desk_citizen = CitizenFactory(email="desk-citizen@a11y.kr", name="한할매")
+    card_issue(user=world.desk_citizen, by=staff, pin="123456", desk=world.desk)
+    world.desk_charge_id = desk_charge(
+        desk=world.desk,
+        staff=staff,
+        user=world.desk_citizen,
+        amount=20_000,
+        method="cash",
+        idem=Idem.of("a11y", "desk-charge", 1),
+    ).body["charge_id"]
+    world.batch = batch_create(
+        by=staff, face_value=5_000, count=3, expires_on=dt.date(2035, 12, 31)
+    )
 
     world.shop = shop
     world.users = {

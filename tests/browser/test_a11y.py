@@ -106,6 +106,21 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "merchants:statements": by("owner", kwargs=shop),
     "counter:counter": by("owner", "clerk", kwargs=shop),
     # --- vouchers -------------------------------------------------------------------------
+    "counter:counter-card": by("owner", "clerk", kwargs=shop),
+    "counter:counter-note": by("owner", "clerk", kwargs=shop),
+    # --- cards ----------------------------------------------------------------------------
+    "cards:mine": by("citizen"),
+    "cards:desk-home": by("staff"),
+    "cards:desk": by("staff", kwargs=lambda w: {"desk_id": w.desk.pk}),
+    "cards:desk-citizen": by(
+        "staff", kwargs=lambda w: {"desk_id": w.desk.pk, "user_id": w.desk_citizen.pk}
+    ),
+    "cards:desk-receipt": by(
+        "staff", kwargs=lambda w: {"desk_id": w.desk.pk, "charge_id": w.desk_charge_id}
+    ),
+    "cards:desk-close": by("staff", kwargs=lambda w: {"desk_id": w.desk.pk}),
+    "cards:batches": by("staff"),
+    "cards:batch-sheet": by("staff", kwargs=lambda w: {"batch_id": w.batch.pk}),
     "vouchers:wallet": by("citizen"),
     "vouchers:history": by("citizen"),
     "vouchers:charge": by("citizen"),
@@ -192,6 +207,14 @@ EXCUSED: dict[str, str] = {
     "counter:counter-payment-cancel": POST_ONLY,
     "counter:counter-redemption-cancel": POST_ONLY,
     "vouchers:charge-cancel": POST_ONLY,
+    "cards:card-block": POST_ONLY,
+    "cards:desk-account-new": POST_ONLY,
+    "cards:desk-card-issue": POST_ONLY,
+    "cards:desk-charge": POST_ONLY,
+    "cards:desk-notes-sell": POST_ONLY,
+    "cards:desk-card-block": POST_ONLY,
+    "cards:desk-card-replace": POST_ONLY,
+    "cards:batch-cancel": POST_ONLY,
     "vouchers:code-new": "htmx fragment inside the code page (checked there)",
     "vouchers:refund": POST_ONLY,
     "vouchers:policy-override": POST_ONLY,

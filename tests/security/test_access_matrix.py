@@ -138,6 +138,11 @@ shop_arg = lambda w: {"shop_id": w.shop_x.pk}  # noqa: E731
 order_arg = lambda w: {"order_id": w.charge_a.order_id}  # noqa: E731
 campaign_arg = lambda w: {"campaign_id": w.campaign.pk}  # noqa: E731
 lease_arg = lambda w: {"lease_id": w.lease.pk}  # noqa: E731
+desk_arg = lambda w: {"desk_id": w.desk.pk}  # noqa: E731
+card_a_arg = lambda w: {"card_id": w.card_a.pk}  # noqa: E731
+desk_citizen_arg = lambda w: {"desk_id": w.desk.pk, "user_id": w.desk_citizen.pk}  # noqa: E731
+desk_card_arg = lambda w: {"desk_id": w.desk.pk, "card_id": w.desk_card.pk}  # noqa: E731
+batch_arg = lambda w: {"batch_id": w.batch.pk}  # noqa: E731
 AGREEMENT_PARTIES = {"landlord", "owner_x", "staff"}
 
 CITY_TABLE: dict[str, Row] = {
@@ -207,6 +212,29 @@ CITY_TABLE: dict[str, Row] = {
         forbidden={"clerk_x"},
         kwargs=lambda w: {"shop_id": w.shop_x.pk, "redemption_id": 999_999},
     ),
+    "counter:counter-card": shop_x(),
+    "counter:counter-note": shop_x(),
+    # --- cards: the citizen's cards, the desks (their staff), the city's note batches --------
+    "cards:mine": signed_in(),
+    "cards:card-block": row(ok={"citizen_a"}, default=MISSING, kwargs=card_a_arg),
+    "cards:desk-home": staff_only(),
+    "cards:desk": staff_only(kwargs=desk_arg),
+    "cards:desk-account-new": staff_only(kwargs=desk_arg),
+    "cards:desk-citizen": staff_only(kwargs=desk_citizen_arg),
+    "cards:desk-card-issue": staff_only(kwargs=desk_citizen_arg),
+    "cards:desk-charge": staff_only(kwargs=desk_citizen_arg),
+    "cards:desk-notes-sell": staff_only(kwargs=desk_citizen_arg),
+    "cards:desk-card-block": staff_only(kwargs=desk_card_arg),
+    "cards:desk-card-replace": staff_only(kwargs=desk_card_arg),
+    # No desk charge in this world: the desk's staff get 404 for a made-up id, others 403.
+    "cards:desk-receipt": row(
+        overrides={"staff": MISSING},
+        kwargs=lambda w: {"desk_id": w.desk.pk, "charge_id": 999_999},
+    ),
+    "cards:desk-close": staff_only(kwargs=desk_arg),
+    "cards:batches": staff_only(),
+    "cards:batch-sheet": staff_only(kwargs=batch_arg),
+    "cards:batch-cancel": staff_only(kwargs=batch_arg),
     # --- districts (city staff keep the list) -------------------------------------------------
     "districts:list": staff_only(),
     "districts:toggle": staff_only(kwargs=lambda w: {"district_id": w.district.pk}),
@@ -323,6 +351,7 @@ CITY_TABLE: dict[str, Row] = {
     "api:pledge-cancel": citizen_a_only(lambda w: {"pledge_id": w.pledge_a.pk}),
     "api:counter-redemptions": devices_only(),
     "api:counter-bills": devices_only(),
+    "api:counter-notes": devices_only(),
     "api:rentals-agreement-list": staff_only(),
     "api:dashboard-totals": staff_only(),
     # The shop's owner cancels a payment or a redemption of today at shop X. The world has no

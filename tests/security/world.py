@@ -16,6 +16,8 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from campaigns.models import Pledge
+from cards.models import Desk
+from cards.services import batch_create, card_issue
 from districts.models import District
 from ledger.models import Account, Entry, Posting
 from ledger.selectors import ledger_check
@@ -176,6 +178,17 @@ def build_world(city, other_city) -> World:
     PropertyFactory(landlord=landlord_b, address="전주시 덕진구 다른길 5")
 
     world.district = District.objects.create(name="풍남동", ward="완산구")
+
+    # Cards and paper notes: a community centre where the city's staff member serves, a card
+    # of citizen A, a citizen served at the desk (not a marker: the desk's staff see them).
+    world.desk = Desk.objects.create(kind=Desk.Kind.COMMUNITY_CENTRE, name="풍남동 행정복지센터")
+    world.desk.staff.add(staff)
+    world.card_a = card_issue(user=citizen_a, by=staff, pin=PIN, desk=world.desk)
+    world.desk_citizen = CitizenFactory(email="desk-citizen@jeonju.example.kr", name="아창구")
+    world.desk_card = card_issue(user=world.desk_citizen, by=staff, pin=PIN, desk=world.desk)
+    world.batch = batch_create(
+        by=staff, face_value=10_000, count=2, expires_on=dt.date(2035, 12, 31)
+    )
 
     world.users = {
         "citizen_a": citizen_a,

@@ -169,8 +169,7 @@ def charge_credit(charge: Charge) -> CallbackOutcome:
     except ChargeLimitError as exc:
         _charge_fail(charge, str(exc.message))
         return CallbackOutcome("over_limit", exc.message, charge.pk)
-    principal_id, incentive_id, shard_id = held.principal_id, held.incentive_id, held.shard_id
-    assert shard_id is not None  # asked for
+    principal_id, incentive_id = held.principal_id, held.incentive_id
     entry = entry_post(
         kind=Entry.Kind.CHARGE,
         legs=[Leg(clearing_id, -charge.amount), Leg(principal_id, charge.amount)],
@@ -179,11 +178,8 @@ def charge_credit(charge: Charge) -> CallbackOutcome:
         memo=f"charge {charge.order_id}",
         business_date=today,
     )
-    want = apply_rate(charge.amount, rules.incentive_rate(citizen_group=wallet.citizen_group))
-    if rules.monthly_incentive_cap is not None:
-        want = min(want, max(0, rules.monthly_incentive_cap - usage.incentive))
-    legs = budget_draw(
-        user_id=charge.user_id, want=want, primary_shard=shard_id, locked=held.balances
+    legs = charge_incentive_legs(
+        amount=charge.amount, citizen_group=wallet.citizen_group, rules=rules, held=held
     )
     granted = -sum(leg.amount for leg in legs)
     incentive_entry = None
@@ -207,6 +203,24 @@ def charge_credit(charge: Charge) -> CallbackOutcome:
     charge.incentive_entry = incentive_entry
     charge.save()
     return CallbackOutcome("credited", "credited", charge.pk)
+
+
+def charge_incentive_legs(
+    *, amount: int, citizen_group: str, rules, held: WalletLocked
+) -> list[Leg]:
+    """The budget legs of the charging incentive of money put into a wallet (a provider charge,
+    a charge at a desk) or of the discount on paper notes: the policy's rate for the citizen's
+    group, within the month's incentive cap and what the budget holds. ``held`` must hold the
+    usage row and the citizen's budget shard (``wallet_lock(month=..., shard=True)``)."""
+    usage = held.usage
+    assert usage is not None
+    assert held.shard_id is not None
+    want = apply_rate(amount, rules.incentive_rate(citizen_group=citizen_group))
+    if rules.monthly_incentive_cap is not None:
+        want = min(want, max(0, rules.monthly_incentive_cap - usage.incentive))
+    return budget_draw(
+        user_id=usage.user_id, want=want, primary_shard=held.shard_id, locked=held.balances
+    )
 
 
 def _charge_fail(charge: Charge, reason: str) -> None:
