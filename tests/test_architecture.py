@@ -31,6 +31,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "campaigns": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"},
     "rentals": BASE | {"cities", "accounts", "ledger", "messaging", "districts", "merchants"},
+    "workplaces": BASE | {"cities", "accounts", "ledger", "messaging", "districts", "merchants"},
     # The counter uses the programmes a shop takes payment for.
     "counter": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
@@ -44,7 +45,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
     | {"campaigns", "rentals", "counter", "operations"},
 }
-DOMAIN = {"merchants", "vouchers", "campaigns", "rentals"}
+DOMAIN = {"merchants", "vouchers", "campaigns", "rentals", "workplaces"}
 # The project package wires everything together (settings, URLs, metrics); its helpers below
 # are the base every app uses, and import no app themselves.
 PROJECT_HELPERS = ("db.py", "exceptions.py", "sql.py", "formatting.py", "korean.py", "http.py")

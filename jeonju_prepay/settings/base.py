@@ -62,6 +62,7 @@ TENANT_APPS = [
     "campaigns",
     "counter",
     "rentals",
+    "workplaces",
     "dashboard",
     "operations",
 ]
