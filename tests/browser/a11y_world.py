@@ -36,8 +36,17 @@ from tests.campaigns.factories import (
 from tests.merchants.factories import ShopFactory, add_clerk, device_for
 from tests.rentals.factories import AgreementFactory, LeaseFactory, PropertyFactory
 from tests.vouchers.conftest import charge, pay
+from tests.workplaces.factories import RoundFactory, WorkplaceFactory
 from vouchers.models import Charge, Payment
 from vouchers.services import charge_create, pin_set
+from workplaces.services import (
+    ReportInput,
+    declaration_sign_employer,
+    declaration_sign_representative,
+    declaration_verify,
+    help_request_create,
+    report_file,
+)
 
 PIN = "123456"
 
@@ -57,6 +66,10 @@ class A11yWorld:
     lease: object = None
     proposed: object = None
     verified: object = None
+    workplace: object = None
+    declaration: object = None
+    case: object = None
+    help_request: object = None
 
     def __getattr__(self, name):
         users = self.__dict__.get("users", {})
@@ -119,6 +132,34 @@ def build_a11y_world() -> A11yWorld:
     )
     world.verified = agreement_verify(agreement=verified, by=staff) or verified
     world.verified.refresh_from_db()
+
+    # City without dismissal: the owner's workplace, co-signed by the citizen, verified, with a
+    # dismissal case; a request for help by the citizen.
+    world.workplace = WorkplaceFactory(owner=owner, name="송천 제작소")
+    pledge_round = RoundFactory(created_by=staff)
+    world.declaration = declaration_sign_employer(
+        employer=owner,
+        workplace=world.workplace,
+        pledge_round=pledge_round,
+        representative_email=citizen.email,
+        text_hash=pledge_round.text_hash,
+        consent=True,
+    )
+    declaration_sign_representative(
+        by=citizen,
+        declaration=world.declaration,
+        text_hash=world.declaration.text_hash,
+        consent=True,
+    )
+    declaration_verify(by=staff, declaration=world.declaration)
+    world.case = report_file(
+        by=owner,
+        declaration=world.declaration,
+        data=ReportInput(month=dt.date(2021, 3, 1), headcount=24, dismissals=1),
+    ).cases.get()
+    world.help_request = help_request_create(
+        worker=citizen, former_workplace="완산상사", wanted_industry="food"
+    )
 
     world.shop = shop
     world.users = {
