@@ -172,7 +172,7 @@ class RoundForm(forms.Form):
         min_value=0,
         max_value=10000,
         initial=1000,
-        help_text=_("1000 = 10% of the baseline."),
+        help_text=_("1000 is 10 percent of the baseline."),
     )
     premium_support = forms.IntegerField(
         label=_("Premium support per worker a month (won)"), min_value=0, initial=0

@@ -324,6 +324,7 @@ def declaration(request, declaration_id):
     )
 
 
+@login_required
 @permission_required(MANAGE, raise_exception=True)
 @require_POST
 def declaration_verify(request, declaration_id):
@@ -337,6 +338,7 @@ def declaration_verify(request, declaration_id):
     return redirect("workplaces:declaration", declaration_id=item.pk)
 
 
+@login_required
 @permission_required(MANAGE, raise_exception=True)
 @require_POST
 def declaration_reject(request, declaration_id):
@@ -397,6 +399,7 @@ def help_request(request):
 # --- Staff -------------------------------------------------------------------------------------------
 
 
+@login_required
 @permission_required(MANAGE, raise_exception=True)
 def staff(request):
     rounds = PledgeRound.objects.order_by("-starts_on", "-pk")
@@ -415,6 +418,7 @@ def staff(request):
     )
 
 
+@login_required
 @permission_required(MANAGE, raise_exception=True)
 def round_create(request):
     form = RoundForm(request.POST or None)
@@ -429,6 +433,7 @@ def round_create(request):
     return render(request, "workplaces/round_form.html", {"form": form})
 
 
+@login_required
 @permission_required(MANAGE, raise_exception=True)
 @require_POST
 def round_publish(request, round_id):
@@ -442,6 +447,7 @@ def round_publish(request, round_id):
     return redirect("workplaces:staff")
 
 
+@login_required
 @permission_required(MANAGE, raise_exception=True)
 @require_POST
 def round_fund(request, round_id):
@@ -464,6 +470,7 @@ def round_fund(request, round_id):
     return redirect("workplaces:staff")
 
 
+@login_required
 @permission_required(MANAGE, raise_exception=True)
 @require_POST
 def month_run(request):
@@ -494,6 +501,7 @@ def month_run(request):
     return redirect("workplaces:staff")
 
 
+@login_required
 @permission_required(MANAGE, raise_exception=True)
 def case_detail(request, case_id):
     case = get_object_or_404(
@@ -535,6 +543,7 @@ def case_detail(request, case_id):
     )
 
 
+@login_required
 @permission_required(MANAGE, raise_exception=True)
 def reports_import(request):
     rounds = list(PledgeRound.objects.exclude(status=PledgeRound.Status.DRAFT))
@@ -557,6 +566,7 @@ def reports_import(request):
     return render(request, "workplaces/import.html", {"form": form})
 
 
+@login_required
 @permission_required(MANAGE, raise_exception=True)
 def help_match(request, request_id):
     help_req = get_object_or_404(HelpRequest, pk=request_id)
