@@ -107,14 +107,13 @@ def workplaces_with_openings() -> QuerySet[Workplace]:
 def dashboard_figures() -> dict:
     """The staff dashboard: coverage by industry and district, reports, cases, money, matches."""
     verified = Declaration.objects.filter(status=Declaration.Status.VERIFIED)
-    by_industry = list(
-        verified.values("workplace__industry")
+    labels = dict(Workplace.Industry.choices)
+    by_industry = [
+        {**row, "label": labels.get(row["workplace__industry"], row["workplace__industry"])}
+        for row in verified.values("workplace__industry")
         .annotate(workplaces=Count("pk"), workers=Sum("baseline_headcount"))
         .order_by("workplace__industry")
-    )
-    labels = dict(Workplace.Industry.choices)
-    for row in by_industry:
-        row["label"] = labels.get(row["workplace__industry"], row["workplace__industry"])
+    ]
     by_district = list(
         verified.values("workplace__district")
         .annotate(workplaces=Count("pk"), workers=Sum("baseline_headcount"))

@@ -23,6 +23,7 @@ import io
 import logging
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -39,6 +40,7 @@ from ledger.models import Account, Entry
 from ledger.services import Leg, account_get_or_create, entry_post
 from merchants import brn
 from merchants.models import Shop, ShopMember
+from messaging.services import message_request
 
 from . import rules
 from .exceptions import (
@@ -729,22 +731,20 @@ def _expected(month: dt.date):
     )
 
 
+def _remind(reminder_id: int) -> None:
+    message_request(kind="workplaces.report_missing", object_id=reminder_id)
+
+
 @transaction.atomic
 def reports_chase(*, month: dt.date) -> int:
     """Remind each employer whose report for ``month`` is missing (once per month)."""
-    from messaging.services import message_request
-
     sent = 0
     for declaration in _expected(month):
         reminder, created = ReportReminder.objects.get_or_create(
             declaration=declaration, month=month
         )
         if created:
-            transaction.on_commit(
-                lambda pk=reminder.pk: message_request(
-                    kind="workplaces.report_missing", object_id=pk
-                )
-            )
+            transaction.on_commit(partial(_remind, reminder.pk))
             sent += 1
     return sent
 
