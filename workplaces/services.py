@@ -534,8 +534,8 @@ def _check_report(declaration: Declaration, data: ReportInput, *, today: dt.date
             _("The month must fall within the round's term, %(start)s to %(end)s.")
             % {"start": round_.starts_on, "end": round_.ends_on}
         )
-    if data.month > today.replace(day=1):
-        raise WorkplaceError(_("A month is reported once it has begun, not before."))
+    if data.month >= today.replace(day=1):
+        raise WorkplaceError(_("A month is reported once it has ended (its headcount at the end)."))
     for field in (
         "headcount",
         "hires",

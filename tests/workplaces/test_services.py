@@ -491,3 +491,39 @@ def test_a_dismissed_worker_is_matched_with_a_workplace_with_openings(city):
     request.refresh_from_db()
     assert (request.status, match.workplace) == ("matched", declaration.workplace)
     assert selectors.dashboard_figures()["matches"] == 1
+
+
+def test_the_month_command_runs_the_month_once(city):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    pledge_round = RoundFactory()
+    services.round_fund(
+        by=pledge_round.created_by,
+        pledge_round=pledge_round,
+        amount=10_000_000,
+        idempotency_key="f",
+    )
+    declaration = declaration_verified(pledge_round=pledge_round)
+    _report(declaration, JAN, 25)
+    out = StringIO()
+    call_command("workplaces_month", schema="jeonju", month="2021-01", stdout=out)
+    call_command("workplaces_month", schema="jeonju", month="2021-01", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "2021-01: 0 reminders, 0 missing flagged, 1 paid (3,250,000 won), 0 without budget",
+        "2021-01: 0 reminders, 0 missing flagged, 0 paid (0 won), 0 without budget",
+    ]
+
+
+def test_a_month_is_reported_once_it_has_ended(city):
+    from django.utils import timezone
+
+    this_month = timezone.localdate().replace(day=1)
+    pledge_round = RoundFactory(
+        starts_on=rules.month_add(this_month, -2), ends_on=rules.month_add(this_month, 3)
+    )
+    declaration = declaration_verified(pledge_round=pledge_round)
+    with pytest.raises(WorkplaceError, match="ended"):
+        _report(declaration, this_month, 25)
+    assert _report(declaration, rules.month_add(this_month, -1), 25).headcount == 25
