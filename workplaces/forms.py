@@ -211,6 +211,19 @@ class MonthForm(forms.Form):
     )
 
 
+class TaxDeferralForm(forms.Form):
+    tax = forms.CharField(label=_("Tax"), max_length=100)
+    amount = forms.IntegerField(label=_("Amount (won)"), min_value=1, max_value=10_000_000_000)
+    original_due = forms.DateField(
+        label=_("Originally due"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class RepayForm(forms.Form):
+    amount = forms.IntegerField(label=_("Amount repaid (won)"), min_value=1)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=60)
+
+
 class MatchForm(forms.Form):
     workplace_id = forms.TypedChoiceField(label=_("Workplace with openings"), coerce=int)
 

@@ -26,6 +26,16 @@ urlpatterns = [
         views.declaration_reject,
         name="declaration-reject",
     ),
+    path(
+        "declarations/<int:declaration_id>/deferrals/",
+        views.tax_deferral,
+        name="tax-deferral",
+    ),
+    path(
+        "declarations/<int:declaration_id>/repay/",
+        views.clawback_repay,
+        name="clawback-repay",
+    ),
     path("help/", views.help_request, name="help"),
     path("staff/", views.staff, name="staff"),
     path("staff/rounds/new/", views.round_create, name="round-create"),

@@ -34,8 +34,10 @@ from .forms import (
     OpeningsForm,
     PledgeForm,
     RejectForm,
+    RepayForm,
     ReportForm,
     RoundForm,
+    TaxDeferralForm,
     UnmaskForm,
     WorkerReportForm,
     WorkplaceForm,
@@ -320,6 +322,10 @@ def declaration(request, declaration_id):
             "is_staff": is_staff,
             "reject_form": RejectForm(),
             "documents": item.workplace.documents.all() if is_staff else (),
+            "deferrals": item.tax_deferrals.all(),
+            "clawback": getattr(item, "clawback", None),
+            "deferral_form": TaxDeferralForm(),
+            "repay_form": RepayForm(initial={"idempotency_key": secrets.token_hex(8)}),
         },
     )
 
@@ -354,6 +360,48 @@ def declaration_reject(request, declaration_id):
         _refused(request, exc)
     else:
         messages.success(request, _("Rejected."))
+    return redirect("workplaces:declaration", declaration_id=item.pk)
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+@require_POST
+def tax_deferral(request, declaration_id):
+    item = get_object_or_404(Declaration.objects.select_related("round"), pk=declaration_id)
+    form = TaxDeferralForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the tax, the amount and the original due date."))
+        return redirect("workplaces:declaration", declaration_id=item.pk)
+    try:
+        services.tax_deferral_record(by=request.user, declaration=item, **form.cleaned_data)
+    except ApplicationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Deferral recorded."))
+    return redirect("workplaces:declaration", declaration_id=item.pk)
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+@require_POST
+def clawback_repay(request, declaration_id):
+    item = get_object_or_404(Declaration, pk=declaration_id)
+    clawback = getattr(item, "clawback", None)
+    form = RepayForm(request.POST)
+    if clawback is None or not form.is_valid():
+        messages.error(request, _("Give the amount repaid in whole won."))
+        return redirect("workplaces:declaration", declaration_id=item.pk)
+    try:
+        services.clawback_repay(
+            by=request.user,
+            clawback=clawback,
+            amount=form.cleaned_data["amount"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except ApplicationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Repayment recorded."))
     return redirect("workplaces:declaration", declaration_id=item.pk)
 
 

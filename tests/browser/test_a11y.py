@@ -235,6 +235,8 @@ EXCUSED: dict[str, str] = {
     "workplaces:round-publish": POST_ONLY,
     "workplaces:round-fund": POST_ONLY,
     "workplaces:month-run": POST_ONLY,
+    "workplaces:tax-deferral": POST_ONLY,
+    "workplaces:clawback-repay": POST_ONLY,
     "workplaces:evidence-open": "a private file download (each opening logged)",
     "bench-floor": "benchmark endpoint, off unless BENCH_ENDPOINTS",
     "messaging:sandbox-outbox": "the sandbox provider's outbox: development only (make run)",

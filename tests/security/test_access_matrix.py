@@ -310,6 +310,8 @@ CITY_TABLE: dict[str, Row] = {
     ),
     "workplaces:declaration-verify": staff_only(kwargs=declaration_arg),
     "workplaces:declaration-reject": staff_only(kwargs=declaration_arg),
+    "workplaces:tax-deferral": staff_only(kwargs=declaration_arg),
+    "workplaces:clawback-repay": staff_only(kwargs=declaration_arg),
     "workplaces:help": signed_in(),
     "workplaces:staff": staff_only(),
     "workplaces:round-create": staff_only(),

@@ -133,3 +133,41 @@ def test_the_roster_opens_for_owner_and_staff_only_and_is_logged(
     assert response.status_code == 200
     assert response.content == b"x\n"
     assert DocumentView.objects.count() == 1
+
+
+def test_staff_record_a_tax_deferral_and_a_clawback_repayment(city, client_for):
+    import datetime as dt
+
+    from ledger.models import Account
+    from ledger.selectors import account_balance
+    from ledger.services import account_get_or_create
+
+    pledge_round = RoundFactory(tax_deferral_months=6, clawback_months=0)
+    staff = StaffFactory()
+    services.round_fund(by=staff, pledge_round=pledge_round, amount=5_000_000, idempotency_key="f")
+    declaration = declaration_verified(pledge_round=pledge_round)
+    as_staff = client_for(staff)
+    url = reverse("workplaces:tax-deferral", args=[declaration.pk])
+    as_staff.post(url, {"tax": "지방소득세", "amount": "1000000", "original_due": "2021-08-31"})
+    assert declaration.tax_deferrals.get().deferred_due == dt.date(2022, 2, 28)
+    services.report_file(
+        by=declaration.workplace.owner,
+        declaration=declaration,
+        data=services.ReportInput(month=dt.date(2021, 1, 1), headcount=25),
+    )
+    services.incentives_run(month=dt.date(2021, 1, 1))  # 3,250,000 paid
+    report = services.report_file(
+        by=declaration.workplace.owner,
+        declaration=declaration,
+        data=services.ReportInput(month=dt.date(2021, 2, 1), headcount=25, dismissals=1),
+    )
+    services.case_close(by=staff, case=report.cases.get(), breach=True, note="위반")
+    repay = reverse("workplaces:clawback-repay", args=[declaration.pk])
+    for _ in range(2):  # the same form sent twice repays once
+        as_staff.post(repay, {"amount": "1000000", "idempotency_key": "k1"})
+    receivable = account_get_or_create(
+        kind=Account.Kind.EMPLOYER_RECEIVABLE, user=declaration.workplace.owner
+    )
+    assert account_balance(receivable.pk) == 2_250_000
+    page = as_staff.get(reverse("workplaces:declaration", args=[declaration.pk]))
+    assert "3,250,000원" in page.content.decode()
