@@ -103,7 +103,7 @@ def seed(ctx) -> None:
     employer = _user("employer@demo.kr", "정사업")
     owners = [employer] + [_user(f"employer{n}@demo.kr", f"사업주{n}") for n in range(2, 7)]
     districts = district_names() or ["풍남동"]
-    count = 24 if ctx.is_main_city else 6
+    count = 24 if ctx.is_main_city else 10
     office = 610 if ctx.is_main_city else 710
 
     def register(i: int, owner: User) -> Workplace:

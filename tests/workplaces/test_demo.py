@@ -54,3 +54,17 @@ def test_the_demo_round_has_every_state_and_is_seeded_once(city, settings, tmp_p
         MonthlyReport.objects.count(),
         Case.objects.count(),
     )
+
+
+def test_the_second_demo_city_gets_a_smaller_round(other_city, settings, tmp_path):
+    from django.db import connection
+
+    settings.PRIVATE_FILES_ROOT = tmp_path
+    connection.set_tenant(other_city)
+    try:
+        seed(other_city)
+        assert selectors.participating().count() == 9  # 10 pledged, one breached
+        assert Clawback.objects.count() == 1
+        assert ledger_check().ok
+    finally:
+        connection.set_schema_to_public()
