@@ -95,7 +95,7 @@ def seed(ctx) -> None:
     )
     pledge_round = services.round_publish(by=staff, pledge_round=pledge_round)
     services.round_fund(
-        by=staff, pledge_round=pledge_round, amount=1_000_000_000, idempotency_key="demo"
+        by=staff, pledge_round=pledge_round, amount=1_500_000_000, idempotency_key="demo"
     )
     representatives = [_user(f"rep{n}@demo.kr", f"노동자대표{n}") for n in (1, 2, 3)]
     rep = _user("rep@demo.kr", "김대표")
@@ -230,7 +230,7 @@ def seed(ctx) -> None:
     )
     if ctx.is_main_city:
         ctx.notes.append(
-            f"City without dismissal: {count} participating workplaces at /workplaces/; "
+            f"City without dismissal: {count - 1} participating workplaces at /workplaces/; "
             "employer@demo.kr files last month's report at /workplaces/mine/; rep@demo.kr "
             "co-signs a declaration; staff@demo.kr verifies and reviews cases at "
             "/workplaces/staff/; worker@demo.kr asked for help at /workplaces/help/."
