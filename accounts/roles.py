@@ -40,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "dashboard.view_dashboard",
         "operations.run_nightly",
         "rentals.verify_agreement",
+        "workplaces.manage_workplaces",
         "ledger.view_ledger",
         "districts.manage_district",
         "cards.manage_cards",

@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("campaigns.api_urls")),
     path("", include("dashboard.api_urls")),
     path("", include("rentals.api_urls")),
+    path("", include("workplaces.api_urls")),
 ]
 
 urlpatterns = [
@@ -36,6 +37,7 @@ urlpatterns = [
     path("", include("vouchers.toss_urls")),
     path("campaigns/", include("campaigns.urls")),
     path("rentals/", include("rentals.urls")),
+    path("workplaces/", include("workplaces.urls")),
     path("dashboard/operations/", include("operations.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("districts/", include("districts.urls")),

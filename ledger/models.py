@@ -19,6 +19,8 @@ incentive_budget    (shard n)              incentive budget left, split into sha
                                            grants to different citizens do not queue on one row
 grant_budget        —                      grant money left (e.g. disaster basic income)
 guarantee_fund      —                      money to compensate citizens of closed shops
+workplace_budget    (shard = round id)     a job-retention pledge round's incentive money left
+employer_receivable employer (user)        incentive clawed back that the employer owes
 ==================  =====================  ===============================================
 
 Counterpart accounts may go negative; their negative balance is money that came from outside:
@@ -63,6 +65,8 @@ class Account(models.Model):
         GUARANTEE_FUND = "guarantee_fund", _("Guarantee fund")
         OUTSIDE_WORLD = "outside_world", _("Outside world")
         PROVIDER_CLEARING = "provider_clearing", _("Payment provider clearing")
+        WORKPLACE_BUDGET = "workplace_budget", _("Workplace incentive budget")
+        EMPLOYER_RECEIVABLE = "employer_receivable", _("Employer receivable (clawback)")
 
     USER_KINDS = (Kind.WALLET_PRINCIPAL, Kind.WALLET_INCENTIVE)
     SHOP_KINDS = (Kind.SHOP_PAYABLE, Kind.SHOP_PAYOUTS, Kind.PREPAID_ISSUED)
@@ -120,7 +124,7 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(
-                        kind__in=["wallet_principal", "wallet_incentive"],
+                        kind__in=["wallet_principal", "wallet_incentive", "employer_receivable"],
                         owner_user__isnull=False,
                         owner_shop_id__isnull=True,
                     )
@@ -137,6 +141,7 @@ class Account(models.Model):
                             "grant_budget",
                             "guarantee_fund",
                             "outside_world",
+                            "workplace_budget",
                         ],
                         owner_user__isnull=True,
                         owner_shop_id__isnull=True,
@@ -185,6 +190,8 @@ class Entry(models.Model):
         REVERSAL = "reversal", _("Reversal")
         ADJUSTMENT = "adjustment", _("Adjustment")
         PROVIDER_PAYOUT = "provider_payout", _("Payout from a payment provider")
+        WORKPLACE_INCENTIVE = "workplace_incentive", _("Job-retention incentive")
+        CLAWBACK = "clawback", _("Clawback")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     business_date = models.DateField(_("business date (Asia/Seoul)"))

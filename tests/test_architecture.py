@@ -34,6 +34,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     # Cards, paper notes and desks: other forms of the wallet's money, on the wallet's rules.
     "cards": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"},
+    "workplaces": BASE | {"cities", "accounts", "ledger", "messaging", "districts", "merchants"},
     # The counter uses the programmes a shop takes payment for.
     "counter": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
@@ -47,7 +48,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
     | {"campaigns", "rentals", "counter", "operations", "cards"},
 }
-DOMAIN = {"merchants", "vouchers", "campaigns", "rentals"}
+DOMAIN = {"merchants", "vouchers", "campaigns", "rentals", "workplaces"}
 # The project package wires everything together (settings, URLs, metrics); its helpers below
 # are the base every app uses, and import no app themselves.
 PROJECT_HELPERS = ("db.py", "exceptions.py", "sql.py", "formatting.py", "korean.py", "http.py")

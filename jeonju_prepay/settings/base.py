@@ -63,6 +63,7 @@ TENANT_APPS = [
     "cards",
     "counter",
     "rentals",
+    "workplaces",
     "dashboard",
     "operations",
 ]

@@ -38,8 +38,17 @@ from tests.campaigns.factories import (
 from tests.merchants.factories import ShopFactory, add_clerk, device_for
 from tests.rentals.factories import AgreementFactory, LeaseFactory, PropertyFactory
 from tests.vouchers.conftest import charge, pay
+from tests.workplaces.factories import RoundFactory, WorkplaceFactory
 from vouchers.models import Charge, Payment
 from vouchers.services import charge_create, pin_set
+from workplaces.services import (
+    ReportInput,
+    declaration_sign_employer,
+    declaration_sign_representative,
+    declaration_verify,
+    help_request_create,
+    report_file,
+)
 
 PIN = "123456"
 
@@ -59,6 +68,10 @@ class A11yWorld:
     lease: object = None
     proposed: object = None
     verified: object = None
+    workplace: object = None
+    declaration: object = None
+    case: object = None
+    help_request: object = None
 
     def __getattr__(self, name):
         users = self.__dict__.get("users", {})
@@ -141,6 +154,33 @@ def build_a11y_world() -> A11yWorld:
     ).body["charge_id"]
     world.batch = batch_create(
         by=staff, face_value=5_000, count=3, expires_on=dt.date(2035, 12, 31)
+    )
+    # City without dismissal: the owner's workplace, co-signed by the citizen, verified, with a
+    # dismissal case; a request for help by the citizen.
+    world.workplace = WorkplaceFactory(owner=owner, name="송천 제작소")
+    pledge_round = RoundFactory(created_by=staff)
+    world.declaration = declaration_sign_employer(
+        employer=owner,
+        workplace=world.workplace,
+        pledge_round=pledge_round,
+        representative_email=citizen.email,
+        text_hash=pledge_round.text_hash,
+        consent=True,
+    )
+    declaration_sign_representative(
+        by=citizen,
+        declaration=world.declaration,
+        text_hash=world.declaration.text_hash,
+        consent=True,
+    )
+    declaration_verify(by=staff, declaration=world.declaration)
+    world.case = report_file(
+        by=owner,
+        declaration=world.declaration,
+        data=ReportInput(month=dt.date(2021, 3, 1), headcount=24, dismissals=1),
+    ).cases.get()
+    world.help_request = help_request_create(
+        worker=citizen, former_workplace="완산상사", wanted_industry="food"
     )
 
     world.shop = shop

@@ -67,6 +67,8 @@ campaign = lambda w: {"campaign_id": w.campaign.pk}  # noqa: E731
 lease = lambda w: {"lease_id": w.lease.pk}  # noqa: E731
 proposed = lambda w: {"agreement_id": w.proposed.pk}  # noqa: E731
 verified = lambda w: {"agreement_id": w.verified.pk}  # noqa: E731
+workplace = lambda w: {"workplace_id": w.workplace.pk}  # noqa: E731
+declaration = lambda w: {"declaration_id": w.declaration.pk}  # noqa: E731
 
 # Who opens each page. Every role opens the pages every role may see (home, profile, sign-in
 # pages); objects are those of ``a11y_world``.
@@ -163,6 +165,19 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "rentals:staff-list": by("staff"),
     "rentals:report": by("staff"),
     "rentals:policy": by("staff"),
+    # --- workplaces ------------------------------------------------------------------------
+    "workplaces:list": everyone(),
+    "workplaces:home": by("owner", "citizen"),
+    "workplaces:register": by("owner"),
+    "workplaces:detail": by("owner", kwargs=workplace),
+    "workplaces:worker-report": by("citizen", kwargs=workplace),
+    "workplaces:declaration": by("citizen", "owner", "staff", kwargs=declaration),
+    "workplaces:help": by("citizen"),
+    "workplaces:staff": by("staff"),
+    "workplaces:round-create": by("staff"),
+    "workplaces:case": by("staff", kwargs=lambda w: {"case_id": w.case.pk}),
+    "workplaces:import": by("staff"),
+    "workplaces:help-match": by("staff", kwargs=lambda w: {"request_id": w.help_request.pk}),
     # --- dashboard, districts ------------------------------------------------------------
     # The 403 page: a citizen on the staff's dashboard.
     "dashboard:home": (*by("staff"), Visit("citizen", status=403)),
@@ -234,6 +249,18 @@ EXCUSED: dict[str, str] = {
     "operations:transfer-file-csv": "a CSV download (the bank's transfer file)",
     "vouchers:discrepancy-resolve": POST_ONLY,
     "districts:toggle": POST_ONLY,
+    "workplaces:pledge": POST_ONLY,
+    "workplaces:report": POST_ONLY,
+    "workplaces:evidence-upload": POST_ONLY,
+    "workplaces:openings": POST_ONLY,
+    "workplaces:declaration-verify": POST_ONLY,
+    "workplaces:declaration-reject": POST_ONLY,
+    "workplaces:round-publish": POST_ONLY,
+    "workplaces:round-fund": POST_ONLY,
+    "workplaces:month-run": POST_ONLY,
+    "workplaces:tax-deferral": POST_ONLY,
+    "workplaces:clawback-repay": POST_ONLY,
+    "workplaces:evidence-open": "a private file download (each opening logged)",
     "bench-floor": "benchmark endpoint, off unless BENCH_ENDPOINTS",
     "messaging:sandbox-outbox": "the sandbox provider's outbox: development only (make run)",
     "accounts-phone:code": "the code step: reached only with a code just sent (the phone test)",

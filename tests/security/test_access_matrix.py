@@ -143,6 +143,15 @@ card_a_arg = lambda w: {"card_id": w.card_a.pk}  # noqa: E731
 desk_citizen_arg = lambda w: {"desk_id": w.desk.pk, "user_id": w.desk_citizen.pk}  # noqa: E731
 desk_card_arg = lambda w: {"desk_id": w.desk.pk, "card_id": w.desk_card.pk}  # noqa: E731
 batch_arg = lambda w: {"batch_id": w.batch.pk}  # noqa: E731
+workplace_arg = lambda w: {"workplace_id": w.workplace.pk}  # noqa: E731
+declaration_arg = lambda w: {"declaration_id": w.declaration.pk}  # noqa: E731
+
+
+def own_workplace() -> Row:
+    """Owner X's workplace: the owner only; everyone else 404 (it is not theirs)."""
+    return row(ok={"owner_x"}, default=MISSING, kwargs=workplace_arg, other=MISSING)
+
+
 AGREEMENT_PARTIES = {"landlord", "owner_x", "staff"}
 
 CITY_TABLE: dict[str, Row] = {
@@ -311,6 +320,35 @@ CITY_TABLE: dict[str, Row] = {
         kwargs=lambda w: {"campaign_id": w.campaign.pk, "shop_id": w.shop_x.pk}
     ),
     # --- rentals --------------------------------------------------------------------------
+    # --- workplaces ------------------------------------------------------------------------
+    "workplaces:list": public(),
+    "workplaces:home": signed_in(),
+    "workplaces:register": signed_in(),
+    "workplaces:detail": own_workplace(),
+    "workplaces:pledge": own_workplace(),
+    "workplaces:report": own_workplace(),
+    "workplaces:evidence-upload": own_workplace(),
+    "workplaces:openings": own_workplace(),
+    "workplaces:worker-report": signed_in(kwargs=workplace_arg),
+    "workplaces:evidence-open": row(
+        ok={"owner_x", "staff"}, default=MISSING, kwargs=lambda w: {"document_id": w.document.pk}
+    ),
+    "workplaces:declaration": row(
+        ok={"owner_x", "staff"}, default=MISSING, kwargs=declaration_arg, other=MISSING
+    ),
+    "workplaces:declaration-verify": staff_only(kwargs=declaration_arg),
+    "workplaces:declaration-reject": staff_only(kwargs=declaration_arg),
+    "workplaces:tax-deferral": staff_only(kwargs=declaration_arg),
+    "workplaces:clawback-repay": staff_only(kwargs=declaration_arg),
+    "workplaces:help": signed_in(),
+    "workplaces:staff": staff_only(),
+    "workplaces:round-create": staff_only(),
+    "workplaces:round-publish": staff_only(kwargs=lambda w: {"round_id": w.declaration.round_id}),
+    "workplaces:round-fund": staff_only(kwargs=lambda w: {"round_id": w.declaration.round_id}),
+    "workplaces:month-run": staff_only(),
+    "workplaces:case": staff_only(kwargs=lambda w: {"case_id": w.case.pk}),
+    "workplaces:import": staff_only(),
+    "workplaces:help-match": staff_only(kwargs=lambda w: {"request_id": w.help_request.pk}),
     "rentals:home": signed_in(),
     "rentals:property-create": row(ok={"landlord", "landlord_b"}),
     "rentals:lease-create": landlord_lease(lambda w: {"property_id": w.property.pk}),
@@ -353,6 +391,11 @@ CITY_TABLE: dict[str, Row] = {
     "api:counter-bills": devices_only(),
     "api:counter-notes": devices_only(),
     "api:rentals-agreement-list": staff_only(),
+    "api:workplaces-list": public(),
+    "api:workplaces-case-list": staff_only(),
+    "api:workplaces-report-create": row(
+        ok={"owner_x"}, forbidden=DEVICES, default=MISSING, kwargs=workplace_arg
+    ),
     "api:dashboard-totals": staff_only(),
     # The shop's owner cancels a payment or a redemption of today at shop X. The world has no
     # redemption: the owner gets 404 for a made-up id; everyone else is refused before that.

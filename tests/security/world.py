@@ -34,8 +34,16 @@ from tests.campaigns.factories import CampaignFactory, CampaignShopFactory, Phas
 from tests.merchants.factories import ShopFactory, add_clerk, device_for
 from tests.rentals.factories import AgreementFactory, LeaseFactory, PropertyFactory
 from tests.vouchers.conftest import charge, pay
+from tests.workplaces.factories import WorkplaceFactory, declaration_verified
 from vouchers.models import Payment
 from vouchers.services import budget_fund, discrepancy_flag, pin_set, policy_set
+from workplaces.services import (
+    ReportInput,
+    evidence_upload,
+    help_request_create,
+    report_file,
+    worker_report_file,
+)
 
 PIN = "123456"
 
@@ -92,6 +100,12 @@ class World:
     lease: object = None
     agreement: object = None
     district: object = None
+    workplace: object = None
+    declaration: object = None
+    report: object = None
+    case: object = None
+    document: object = None
+    help_request: object = None
     # strings that only some personas may ever see (checked in every response)
     markers: dict = field(default_factory=dict)  # marker -> personas who may see it
 
@@ -177,6 +191,25 @@ def build_world(city, other_city) -> World:
     world.agreement = AgreementFactory(lease=world.lease)
     PropertyFactory(landlord=landlord_b, address="전주시 덕진구 다른길 5")
 
+    # City without dismissal: owner X's workplace, verified, with a dismissal case, a worker's
+    # confidential report by citizen A, a roster only owner X and staff open, and a request for
+    # help by citizen B.
+    world.workplace = WorkplaceFactory(owner=owner_x, name="엑스제작소")
+    world.declaration = declaration_verified(workplace=world.workplace, staff=staff)
+    world.report = report_file(
+        by=owner_x,
+        declaration=world.declaration,
+        data=ReportInput(month=dt.date(2021, 3, 1), headcount=24, dismissals=1),
+    )
+    world.case = world.report.cases.get()
+    worker_report_file(by=citizen_a, workplace=world.workplace, text="비밀제보 해고통보 받음")
+    world.document = evidence_upload(
+        by=owner_x, workplace=world.workplace, name="roster.csv", content=b"a,b\n"
+    )
+    world.help_request = help_request_create(
+        worker=citizen_b, former_workplace="와이상사", wanted_industry="food"
+    )
+
     world.district = District.objects.create(name="풍남동", ward="완산구")
 
     # Cards and paper notes: a community centre where the city's staff member serves, a card
@@ -228,6 +261,8 @@ def build_world(city, other_city) -> World:
         world.charge_a.order_id: {"citizen_a"},
         world.property.address: {"landlord", "owner_x", "staff"},
         landlord_b.email: {"landlord_b"},
+        # A worker's confidential report: staff only, never the employer.
+        "비밀제보 해고통보 받음": {"staff"},
         # City-wide things nobody outside jeonju may see.
         "보안시험 캠페인": everyone_in_jeonju,
         "엑스분식": everyone_in_jeonju,

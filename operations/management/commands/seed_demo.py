@@ -26,6 +26,7 @@ DEMO_MODULES = [
     "campaigns.demo",
     "cards.demo",
     "rentals.demo",
+    "workplaces.demo",
     "dashboard.demo",
     "messaging.demo",
     "operations.demo",
