@@ -60,6 +60,7 @@ TENANT_APPS = [
     "merchants",
     "vouchers",
     "campaigns",
+    "sales",
     "counter",
     "rentals",
     "dashboard",
