@@ -118,6 +118,10 @@ def ticket_of(*, sale_id: int, user) -> Ticket | None:
     return Ticket.objects.filter(sale_id=sale_id, user=user).first()
 
 
+def tickets_of_user(*, user):
+    return Ticket.objects.filter(user=user)
+
+
 def sales_open_for_citizens():
     now = timezone.now()
     return Sale.objects.filter(closes_at__gt=now - timedelta(days=7)).order_by("opens_at")

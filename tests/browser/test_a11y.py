@@ -133,6 +133,15 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "campaigns:pledge-new": by(
         "citizen", kwargs=lambda w: {"campaign_id": w.campaign.pk, "shop_id": w.shop.pk}
     ),
+    # --- sales (charge days) ----------------------------------------------------------------
+    "sales:list": by("citizen"),
+    "sales:join": by("citizen", kwargs=lambda w: {"sale_id": w.lottery.pk}),
+    "sales:ticket": by("citizen", kwargs=lambda w: {"sale_id": w.sale.pk}),
+    "sales:ticket-status": by("citizen", kwargs=lambda w: {"sale_id": w.sale.pk}),
+    "sales:draw": by("citizen", "staff", kwargs=lambda w: {"sale_id": w.lottery.pk}),
+    "sales:staff-list": by("staff"),
+    "sales:staff-detail": by("staff", kwargs=lambda w: {"sale_id": w.sale.pk}),
+    "sales:staff-figures": by("staff", kwargs=lambda w: {"sale_id": w.sale.pk}),
     # --- rentals --------------------------------------------------------------------------
     "rentals:home": by("landlord", "owner"),
     "rentals:property-create": by("landlord"),

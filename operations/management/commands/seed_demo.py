@@ -24,6 +24,7 @@ DEMO_MODULES = [
     "merchants.demo",
     "vouchers.demo",
     "campaigns.demo",
+    "sales.demo",
     "rentals.demo",
     "dashboard.demo",
     "messaging.demo",
