@@ -51,6 +51,7 @@ SCHEMA = "bench_sales"
 HOST = bench_host(SCHEMA)
 WORK = ROOT / ".data" / "bench"
 PER_PERSON = 100_000
+UNUSABLE = "!"  # Django's mark of an unusable password: bench citizens use tokens
 
 
 def openloop_binary() -> Path:
@@ -128,7 +129,7 @@ def citizens_seed(count: int) -> list[str]:
         with transaction.atomic():
             users = User.objects.bulk_create(
                 [
-                    User(email=f"c{i}@charge.bench", name="김시민", password="!")
+                    User(email=f"c{i}@charge.bench", name="김시민", password=UNUSABLE)
                     for i in range(start, min(count, start + batch))
                 ]
             )
@@ -198,7 +199,7 @@ def main() -> None:
         floor_specs = [
             (f"/bench/floor?account={1 + (n * 7919) % 1000}", "", "", "") for n in range(floor_n)
         ]
-        f_lat, f_err, _w, f_cpu, f_rate = run_open(
+        f_lat, f_err, _w, _cpu, f_rate = run_open(
             floor_specs, port=args.port, rate=rate, tag="charge-day-floor"
         )
         print(

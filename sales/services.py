@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from jeonju_prepay.exceptions import ApplicationError
 from ledger.money import parse_amount
 from ledger.services import with_retries
 from vouchers.models import Charge, Wallet
@@ -210,9 +211,66 @@ def ticket_issue(
     window, above the per-person limit, and in a staggered sale on another birth year's day."""
     now = now or timezone.now()
     sale = sale_get(sale_id)
-    existing = Ticket.objects.filter(sale_id=sale.pk, user=user).first()
-    if existing is not None:
-        return existing, False
+    try:
+        amount, digit, group = _application_check(sale, user, amount, birth_year, now)
+    except ApplicationError:
+        # The same citizen again (after the window, or on another day) gets the same ticket.
+        existing = Ticket.objects.filter(sale_id=sale.pk, user=user).first()
+        if existing is not None:
+            return existing, False
+        raise
+    ordered_now = not sale.is_window
+    target = amount if ordered_now else 0
+    # One statement: the number is drawn only when the citizen has no ticket yet (so a retry
+    # leaves no gap), and the UNIQUE settles two requests of the same citizen racing.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO sales_ticket (sale_id, user_id, number, order_key, requested, target,
+                allocated, state, "group", birth_digit, idempotency_key, arrived_at)
+            SELECT %(sale)s, %(user)s, n, CASE WHEN %(ordered)s THEN n END, %(amount)s,
+                %(target)s, 0, 'waiting', %(group)s, %(digit)s, %(key)s, clock_timestamp()
+            FROM (SELECT nextval('{sale.sequence_name}') AS n
+                  WHERE NOT EXISTS (SELECT 1 FROM sales_ticket
+                                    WHERE sale_id = %(sale)s AND user_id = %(user)s)) s
+            ON CONFLICT (sale_id, user_id) DO NOTHING
+            RETURNING id, number, order_key, arrived_at
+            """,  # noqa: S608 (the sequence name is built from an integer id)
+            {
+                "sale": sale.pk,
+                "user": user.pk,
+                "ordered": ordered_now,
+                "amount": amount,
+                "target": target,
+                "group": group,
+                "digit": digit,
+                "key": idempotency_key[:100],
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:  # the citizen's ticket from before (or from a request racing this one)
+        return Ticket.objects.get(sale_id=sale.pk, user=user), False
+    ticket_id, number, order_key, arrived_at = row
+    ticket = Ticket(
+        pk=ticket_id,
+        sale=sale,
+        user=user,
+        number=number,
+        order_key=order_key,
+        requested=amount,
+        target=target,
+        allocated=0,
+        state=Ticket.State.WAITING,
+        group=group,
+        birth_digit=digit,
+        idempotency_key=idempotency_key[:100],
+        arrived_at=arrived_at,
+    )
+    return ticket, True
+
+
+def _application_check(sale: Sale, user: User, amount, birth_year, now: datetime):
+    """(amount, birth digit, group) of an application, or the domain error refusing it."""
     if not sale.opens_at <= now < sale.closes_at or sale.status in (
         Sale.Status.DRAWN,
         Sale.Status.CLOSED,
@@ -240,33 +298,7 @@ def ticket_issue(
         group = (
             Wallet.objects.filter(user=user).values_list("citizen_group", flat=True).first() or ""
         )
-    ordered_now = not sale.is_window
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO sales_ticket (sale_id, user_id, number, order_key, requested, target,
-                allocated, state, "group", birth_digit, idempotency_key, arrived_at)
-            SELECT %(sale)s, %(user)s, n, CASE WHEN %(ordered)s THEN n END, %(amount)s,
-                %(target)s, 0, 'waiting', %(group)s, %(digit)s, %(key)s, clock_timestamp()
-            FROM (SELECT nextval('{sale.sequence_name}') AS n) s
-            ON CONFLICT (sale_id, user_id) DO NOTHING
-            RETURNING id
-            """,  # noqa: S608 (the sequence name is built from an integer id)
-            {
-                "sale": sale.pk,
-                "user": user.pk,
-                "ordered": ordered_now,
-                "amount": amount,
-                "target": amount if ordered_now else 0,
-                "group": group,
-                "digit": digit,
-                "key": idempotency_key[:100],
-            },
-        )
-        row = cursor.fetchone()
-    if row is None:  # the same citizen's other request won the race
-        return Ticket.objects.get(sale_id=sale.pk, user=user), False
-    return Ticket.objects.get(pk=row[0]), True
+    return amount, digit, group
 
 
 def _birth_digit(birth_year, now: datetime) -> int:
