@@ -146,11 +146,13 @@ def sale_fairness(*, sale: Sale) -> Fairness:
     """For first come: the largest arrival-order inversion among admissions (0 when nobody was
     served before an earlier arrival). For the lottery: the seed (after the draw), whether it
     matches the commitment published at opening, and the draw re-run from it."""
-    admitted = list(
-        Ticket.objects.filter(sale=sale, admitted_at__isnull=False)
+    admitted = [
+        key
+        for key in Ticket.objects.filter(sale=sale, admitted_at__isnull=False)
         .order_by("admitted_at", "order_key")
         .values_list("order_key", flat=True)
-    )
+        if key is not None
+    ]
     inversion = allocation.largest_inversion(admitted) if admitted else 0
     seed = sale.seed if sale.drawn_at else None
     matches = reproduced = None
