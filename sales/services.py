@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from jeonju_prepay.exceptions import ApplicationError
-from ledger.money import parse_amount
+from ledger.money import LEDGER_MAX_AMOUNT, parse_amount
 from ledger.services import with_retries
 from vouchers.models import Charge, Wallet
 from vouchers.services import ChargeTerms, charge_create
@@ -83,7 +83,8 @@ def sale_create(
     name = (name or "").strip()
     if not name:
         raise SaleError(_("Give the sale a name."))
-    amount = parse_amount(amount, minimum=UNIT)
+    # A tranche is far above one payment's ceiling (MONEY_MAX_AMOUNT): the ledger's bounds it.
+    amount = parse_amount(amount, minimum=UNIT, maximum=LEDGER_MAX_AMOUNT)
     per_person_limit = parse_amount(per_person_limit, minimum=UNIT)
     if amount % UNIT or per_person_limit % UNIT:
         raise SaleError(_("Amounts on sale are in steps of 1,000 won."))
@@ -512,15 +513,7 @@ def sale_tick(*, sale_id: int, now: datetime | None = None) -> TickReport | None
     in_flight = Ticket.objects.filter(sale_id=sale.pk, state=Ticket.State.ADMITTED).count()
     slots = min(sale.batch_size, max(0, sale.max_in_flight - in_flight))
     if slots:
-        waiting = list(
-            Ticket.objects.filter(sale_id=sale.pk, state=Ticket.State.WAITING)
-            .order_by("order_key")
-            .values_list("pk", flat=True)[:slots]
-        )
-        for ticket_id in waiting:
-            if not ticket_admit(ticket_id=ticket_id, now=now, cap=cap):
-                break  # nothing left now: arrival order holds, nobody behind is served first
-            report.admitted += 1
+        report.admitted = with_retries(lambda: _admit_batch(sale, slots, now, cap))
     report.refused = _refuse_when_done(sale, now)
     decided = (
         Ticket.objects.filter(sale_id=sale.pk)
@@ -531,6 +524,102 @@ def sale_tick(*, sale_id: int, now: datetime | None = None) -> TickReport | None
         Sale.objects.filter(pk=sale.pk).update(decided_through=decided)
         _snapshot_forget(sale.pk)
     return report
+
+
+def _admit_batch(sale: Sale, slots: int, now: datetime, cap: int | None) -> int:
+    """Admit up to ``slots`` waiting tickets in order, as one short transaction of four
+    statements: lock the next waiting tickets (in order), lock the sale's chunks (id order),
+    share the free room out in Python (each ticket from the chunk of its number when it has
+    room, else another; the next in line takes what is left, moving free room between chunks
+    when no single one holds it), then write the chunks and the tickets, each in one UPDATE.
+    The chunks' CHECK still refuses any oversell; ``ticket_admit`` is the one-ticket form."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, number, target FROM sales_ticket"
+            " WHERE sale_id = %s AND state = 'waiting' ORDER BY order_key LIMIT %s FOR UPDATE",
+            [sale.pk, slots],
+        )
+        waiting = cursor.fetchall()
+        if not waiting:
+            return 0
+        cursor.execute(
+            "SELECT id, amount - reserved - sold FROM sales_salechunk WHERE sale_id = %s"
+            " ORDER BY id FOR UPDATE",
+            [sale.pk],
+        )
+        free = dict(cursor.fetchall())
+        chunk_ids = sorted(free)
+        n = len(chunk_ids)
+        held = sale.amount - sum(free.values())
+        grow = dict.fromkeys(chunk_ids, 0)  # amount moved in (+) or out (-)
+        reserve = dict.fromkeys(chunk_ids, 0)
+        admitted: list[tuple[int, int, int]] = []
+        for ticket_id, number, target in waiting:
+            want = target
+            if cap is not None:
+                want = min(want, (cap - held) // UNIT * UNIT)
+            if want <= 0:
+                break
+            start = number % n
+            chunk = next(
+                (
+                    chunk_ids[(start + k) % n]
+                    for k in range(n)
+                    if free[chunk_ids[(start + k) % n]] >= want
+                ),
+                None,
+            )
+            got = want
+            if chunk is None:
+                got = min(want, sum(free.values()) // UNIT * UNIT)
+                if got <= 0:
+                    break  # nothing left now: nobody behind is served first
+                chunk = max(chunk_ids, key=lambda c: (free[c], -c))
+                need = got - free[chunk]
+                for other in chunk_ids:
+                    if need <= 0:
+                        break
+                    if other == chunk or free[other] <= 0:
+                        continue
+                    move = min(need, free[other])
+                    free[other] -= move
+                    grow[other] -= move
+                    free[chunk] += move
+                    grow[chunk] += move
+                    need -= move
+            free[chunk] -= got
+            reserve[chunk] += got
+            held += got
+            admitted.append((ticket_id, chunk, got))
+        if not admitted:
+            return 0
+        touched = [c for c in chunk_ids if grow[c] or reserve[c]]
+        cursor.execute(
+            """
+            UPDATE sales_salechunk c SET amount = c.amount + v.grow,
+                reserved = c.reserved + v.reserve
+            FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, grow, reserve)
+            WHERE c.id = v.id
+            """,
+            [touched, [grow[c] for c in touched], [reserve[c] for c in touched]],
+        )
+        cursor.execute(
+            """
+            UPDATE sales_ticket t SET state = 'admitted', chunk_id = v.chunk,
+                allocated = v.allocated, admitted_at = %s, decided_at = %s, expires_at = %s
+            FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, chunk, allocated)
+            WHERE t.id = v.id AND t.state = 'waiting'
+            """,
+            [
+                now,
+                now,
+                now + timedelta(minutes=sale.pay_minutes),
+                [a[0] for a in admitted],
+                [a[1] for a in admitted],
+                [a[2] for a in admitted],
+            ],
+        )
+        return len(admitted)
 
 
 def _refuse_when_done(sale: Sale, now: datetime) -> int:

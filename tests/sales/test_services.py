@@ -298,3 +298,9 @@ def test_redis_gone_or_emptied_mid_sale_loses_no_ticket_and_no_reservation(redis
     assert status.state == "waiting"
     f = _check_figures(sale)
     assert (f.reserved, f.remaining, f.queued) == (300_000, 0, 1)
+
+
+def test_a_tranche_of_25_billion_won_is_set_up_in_chunks_that_add_up():
+    # Seoul 2022: 25 billion won; far above one payment's ceiling, within the ledger's.
+    sale = make_sale(amount=25_000_000_000, chunks=16)
+    assert _check_figures(sale).remaining == 25_000_000_000
