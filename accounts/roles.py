@@ -44,6 +44,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "ledger.view_ledger",
         "districts.manage_district",
         "cards.manage_cards",
+        "sales.manage_sale",
     ],
     Role.BANK_TELLER: [],
     Role.COMMUNITY_STAFF: [],

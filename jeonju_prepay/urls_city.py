@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("dashboard.api_urls")),
     path("", include("rentals.api_urls")),
     path("", include("workplaces.api_urls")),
+    path("", include("sales.api_urls")),
 ]
 
 urlpatterns = [
@@ -38,6 +39,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("rentals/", include("rentals.urls")),
     path("workplaces/", include("workplaces.urls")),
+    path("sales/", include("sales.urls")),
     path("dashboard/operations/", include("operations.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("districts/", include("districts.urls")),

@@ -35,6 +35,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "cards": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"},
     "workplaces": BASE | {"cities", "accounts", "ledger", "messaging", "districts", "merchants"},
+    # Charge day sells wallet charges at a tranche's terms.
+    "sales": BASE
+    | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"},
     # The counter uses the programmes a shop takes payment for.
     "counter": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}

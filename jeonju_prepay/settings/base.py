@@ -61,6 +61,7 @@ TENANT_APPS = [
     "vouchers",
     "campaigns",
     "cards",
+    "sales",
     "counter",
     "rentals",
     "workplaces",

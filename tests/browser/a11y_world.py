@@ -72,6 +72,8 @@ class A11yWorld:
     declaration: object = None
     case: object = None
     help_request: object = None
+    sale: object = None  # open, first come: the citizen holds a ticket
+    lottery: object = None  # open, by lottery: the citizen has not applied
 
     def __getattr__(self, name):
         users = self.__dict__.get("users", {})
@@ -182,6 +184,7 @@ def build_a11y_world() -> A11yWorld:
     world.help_request = help_request_create(
         worker=citizen, former_workplace="완산상사", wanted_industry="food"
     )
+    world.sale, world.lottery = _sales(citizen)
 
     world.shop = shop
     world.users = {
@@ -192,3 +195,23 @@ def build_a11y_world() -> A11yWorld:
         "staff": staff,
     }
     return world
+
+
+def _sales(citizen):
+    from django.utils import timezone
+
+    from sales.services import sale_create, ticket_issue
+
+    now = timezone.now()
+    common = {
+        "by": None,
+        "amount": 10_000_000,
+        "incentive_bp": 1000,
+        "per_person_limit": 200_000,
+        "opens_at": now - dt.timedelta(minutes=5),
+        "closes_at": now + dt.timedelta(days=1),
+    }
+    sale = sale_create(name="설맞이 할인 판매", mode="fcfs", **common)
+    ticket_issue(sale_id=sale.pk, user=citizen, amount=100_000)
+    lottery = sale_create(name="추첨 할인 판매", mode="lottery", **common)
+    return sale, lottery

@@ -150,6 +150,13 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "campaigns:pledge-new": by(
         "citizen", kwargs=lambda w: {"campaign_id": w.campaign.pk, "shop_id": w.shop.pk}
     ),
+    # --- sales (charge days) ----------------------------------------------------------------
+    "sales:list": by("citizen"),
+    "sales:join": by("citizen", kwargs=lambda w: {"sale_id": w.lottery.pk}),
+    "sales:ticket": by("citizen", kwargs=lambda w: {"sale_id": w.sale.pk}),
+    "sales:draw": by("citizen", "staff", kwargs=lambda w: {"sale_id": w.lottery.pk}),
+    "sales:staff-list": by("staff"),
+    "sales:staff-detail": by("staff", kwargs=lambda w: {"sale_id": w.sale.pk}),
     # --- rentals --------------------------------------------------------------------------
     "rentals:home": by("landlord", "owner"),
     "rentals:property-create": by("landlord"),
@@ -230,6 +237,10 @@ EXCUSED: dict[str, str] = {
     "cards:desk-card-block": POST_ONLY,
     "cards:desk-card-replace": POST_ONLY,
     "cards:batch-cancel": POST_ONLY,
+    "sales:ticket-pay": POST_ONLY,
+    "sales:staff-action": POST_ONLY,
+    "sales:ticket-status": "htmx fragment inside the ticket page (checked there)",
+    "sales:staff-figures": "htmx fragment inside the sale's staff page (checked there)",
     "vouchers:code-new": "htmx fragment inside the code page (checked there)",
     "vouchers:refund": POST_ONLY,
     "vouchers:policy-override": POST_ONLY,

@@ -152,6 +152,8 @@ def own_workplace() -> Row:
     return row(ok={"owner_x"}, default=MISSING, kwargs=workplace_arg, other=MISSING)
 
 
+sale_arg = lambda w: {"sale_id": w.sale.pk}  # noqa: E731
+ticket_arg = lambda w: {"sale_id": w.sale.pk, "ticket": w.ticket_a.number}  # noqa: E731
 AGREEMENT_PARTIES = {"landlord", "owner_x", "staff"}
 
 CITY_TABLE: dict[str, Row] = {
@@ -364,6 +366,17 @@ CITY_TABLE: dict[str, Row] = {
     "rentals:agreement-reject": staff_only(kwargs=lambda w: {"agreement_id": w.agreement.pk}),
     "rentals:agreement-print": agreement(ok=AGREEMENT_PARTIES),
     "rentals:agreement-certificate": agreement(ok={"landlord", "staff"}, forbidden={"owner_x"}),
+    # --- sales (charge days) ----------------------------------------------------------------
+    "sales:list": citizens(),
+    "sales:join": citizens(kwargs=sale_arg),
+    "sales:ticket": citizen_a_only(sale_arg),
+    "sales:ticket-status": citizen_a_only(sale_arg),
+    "sales:ticket-pay": citizen_a_only(sale_arg),
+    "sales:draw": signed_in(kwargs=sale_arg),
+    "sales:staff-list": staff_only(),
+    "sales:staff-detail": staff_only(kwargs=sale_arg),
+    "sales:staff-figures": staff_only(kwargs=sale_arg),
+    "sales:staff-action": staff_only(kwargs=lambda w: {"sale_id": w.sale.pk, "action": "pause"}),
     "rentals:staff-list": staff_only(),
     "rentals:report": staff_only(),
     "rentals:report-csv": staff_only(),
@@ -397,6 +410,15 @@ CITY_TABLE: dict[str, Row] = {
         ok={"owner_x"}, forbidden=DEVICES, default=MISSING, kwargs=workplace_arg
     ),
     "api:dashboard-totals": staff_only(),
+    "api:sales": staff_only(),
+    "api:sale": staff_only(kwargs=sale_arg),
+    "api:sale-pause": staff_only(kwargs=sale_arg),
+    "api:sale-resume": staff_only(kwargs=sale_arg),
+    "api:sale-draw": staff_only(kwargs=sale_arg),
+    "api:sale-audit": signed_in(kwargs=sale_arg),
+    "api:sale-queue": citizens(kwargs=sale_arg),
+    "api:sale-ticket": citizen_a_only(ticket_arg),
+    "api:sale-ticket-pay": citizen_a_only(ticket_arg),
     # The shop's owner cancels a payment or a redemption of today at shop X. The world has no
     # redemption: the owner gets 404 for a made-up id; everyone else is refused before that.
     "api:shop-payment-cancel": row(

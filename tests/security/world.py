@@ -106,6 +106,8 @@ class World:
     case: object = None
     document: object = None
     help_request: object = None
+    sale: object = None  # an open first-come sale in which citizen A holds a ticket
+    ticket_a: object = None
     # strings that only some personas may ever see (checked in every response)
     markers: dict = field(default_factory=dict)  # marker -> personas who may see it
 
@@ -211,6 +213,7 @@ def build_world(city, other_city) -> World:
     )
 
     world.district = District.objects.create(name="풍남동", ward="완산구")
+    world.sale, world.ticket_a = _sale(citizen_a)
 
     # Cards and paper notes: a community centre where the city's staff member serves, a card
     # of citizen A, a citizen served at the desk (not a marker: the desk's staff see them).
@@ -268,3 +271,25 @@ def build_world(city, other_city) -> World:
         "엑스분식": everyone_in_jeonju,
     }
     return world
+
+
+def _sale(citizen):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from sales.services import sale_create, ticket_issue
+
+    now = timezone.now()
+    sale = sale_create(
+        by=None,
+        name="충전의 날",
+        amount=1_000_000,
+        incentive_bp=1000,
+        per_person_limit=100_000,
+        opens_at=now - dt.timedelta(minutes=5),
+        closes_at=now + dt.timedelta(days=1),
+        mode="fcfs",
+    )
+    ticket, _created = ticket_issue(sale_id=sale.pk, user=citizen, amount=100_000)
+    return sale, ticket

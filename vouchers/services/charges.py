@@ -88,6 +88,45 @@ def charge_purpose_register(name: str, purpose: ChargePurpose) -> None:
     CHARGE_PURPOSES[name] = purpose
 
 
+@dataclass(frozen=True)
+class ChargeTerms:
+    """Terms a higher app sold a wallet charge under (a charge-day tranche, ``sales``): its own
+    incentive rate instead of the policy's, or a ``refusal`` (what it paid for has lapsed: the
+    card is given back). ``credited`` and ``failed`` tell the owner how the charge ended, inside
+    the callback's transaction. The charge stays a wallet charge: limits, cancellation, refunds
+    and reconciliation are the wallet's."""
+
+    incentive_bp: int | None = None
+    refusal: str = ""
+    credited: Callable[[Charge], None] | None = None
+    failed: Callable[[Charge], None] | None = None
+
+
+# Each finder returns the terms of a charge it owns, or None; it may lock its own row (taken
+# after the charge row, before the usage row and the accounts).
+CHARGE_TERMS: list[Callable[[Charge], ChargeTerms | None]] = []
+
+
+def charge_terms_register(finder: Callable[[Charge], ChargeTerms | None]) -> None:
+    if finder not in CHARGE_TERMS:
+        CHARGE_TERMS.append(finder)
+
+
+def _charge_terms(charge: Charge) -> ChargeTerms | None:
+    for finder in CHARGE_TERMS:
+        terms = finder(charge)
+        if terms is not None:
+            return terms
+    return None
+
+
+def charge_failed_notify(charge: Charge) -> None:
+    """The provider declined or the citizen abandoned a wallet charge: tell its owner, if any."""
+    terms = _charge_terms(charge)
+    if terms is not None and terms.failed is not None:
+        terms.failed(charge)
+
+
 def charge_create(
     *,
     user: User,
@@ -146,7 +185,13 @@ def charge_credit(charge: Charge) -> CallbackOutcome:
     """Credit a confirmed wallet charge: principal from the provider's clearing account, the
     incentive from the budget within the month's incentive cap and what the budget holds. Runs
     in the callback's transaction, which holds the charge row; locks the usage row, then the
-    accounts. A charge over a limit is not credited (``over_limit``: the card is given back)."""
+    accounts. A charge over a limit is not credited (``over_limit``: the card is given back).
+    A charge sold under a higher app's terms (``CHARGE_TERMS``) gets their incentive rate, or
+    is refused like one over a limit when they say so."""
+    terms = _charge_terms(charge)
+    if terms is not None and terms.refusal:
+        _charge_fail(charge, terms.refusal)
+        return CallbackOutcome("over_limit", terms.refusal, charge.pk)
     today = business_date_today()
     rules = rules_on(today)
     wallet = wallet_get_or_create(user=charge.user)
@@ -168,6 +213,8 @@ def charge_credit(charge: Charge) -> CallbackOutcome:
             )
     except ChargeLimitError as exc:
         _charge_fail(charge, str(exc.message))
+        if terms is not None and terms.failed is not None:
+            terms.failed(charge)
         return CallbackOutcome("over_limit", exc.message, charge.pk)
     principal_id, incentive_id = held.principal_id, held.incentive_id
     entry = entry_post(
@@ -179,7 +226,11 @@ def charge_credit(charge: Charge) -> CallbackOutcome:
         business_date=today,
     )
     legs = charge_incentive_legs(
-        amount=charge.amount, citizen_group=wallet.citizen_group, rules=rules, held=held
+        amount=charge.amount,
+        citizen_group=wallet.citizen_group,
+        rules=rules,
+        held=held,
+        rate_bp=terms.incentive_bp if terms is not None else None,
     )
     granted = -sum(leg.amount for leg in legs)
     incentive_entry = None
@@ -202,20 +253,26 @@ def charge_credit(charge: Charge) -> CallbackOutcome:
     charge.entry = entry
     charge.incentive_entry = incentive_entry
     charge.save()
+    if terms is not None and terms.credited is not None:
+        terms.credited(charge)
     return CallbackOutcome("credited", "credited", charge.pk)
 
 
 def charge_incentive_legs(
-    *, amount: int, citizen_group: str, rules, held: WalletLocked
+    *, amount: int, citizen_group: str, rules, held: WalletLocked, rate_bp: int | None = None
 ) -> list[Leg]:
     """The budget legs of the charging incentive of money put into a wallet (a provider charge,
     a charge at a desk) or of the discount on paper notes: the policy's rate for the citizen's
     group, within the month's incentive cap and what the budget holds. ``held`` must hold the
-    usage row and the citizen's budget shard (``wallet_lock(month=..., shard=True)``)."""
+    usage row and the citizen's budget shard (``wallet_lock(month=..., shard=True)``).
+    ``rate_bp`` replaces the policy's rate (a charge-day tranche sells at its own rate); the
+    monthly cap and the budget still hold."""
     usage = held.usage
     assert usage is not None
     assert held.shard_id is not None
-    want = apply_rate(amount, rules.incentive_rate(citizen_group=citizen_group))
+    if rate_bp is None:
+        rate_bp = rules.incentive_rate(citizen_group=citizen_group)
+    want = apply_rate(amount, rate_bp)
     if rules.monthly_incentive_cap is not None:
         want = min(want, max(0, rules.monthly_incentive_cap - usage.incentive))
     return budget_draw(

@@ -39,6 +39,7 @@ from .charges import (
     CHARGE_PURPOSES,
     CallbackOutcome,
     charge_credit,
+    charge_failed_notify,
     charge_refunded_at_provider,
     discrepancy_flag,
 )
@@ -145,6 +146,8 @@ def _apply_event(event: CallbackEvent) -> CallbackOutcome:
             charge.save(update_fields=["status", "failure_reason", "last_event_at"])
             if charge.purpose != "wallet":
                 CHARGE_PURPOSES[charge.purpose].failed(charge)
+            else:
+                charge_failed_notify(charge)
             return CallbackOutcome("failed", event.event_type, charge.pk)
         if event.event_type == "payment.cancelled" and charge.status == Charge.Status.PAID:
             # A refund made at the provider (its console, a chargeback) reaches the ledger.

@@ -25,6 +25,7 @@ DEMO_MODULES = [
     "vouchers.demo",
     "campaigns.demo",
     "cards.demo",
+    "sales.demo",
     "rentals.demo",
     "workplaces.demo",
     "dashboard.demo",
