@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("campaigns.api_urls")),
     path("", include("dashboard.api_urls")),
     path("", include("rentals.api_urls")),
+    path("", include("solidarity.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("vouchers.toss_urls")),
     path("campaigns/", include("campaigns.urls")),
     path("rentals/", include("rentals.urls")),
+    path("solidarity/", include("solidarity.urls")),
     path("dashboard/operations/", include("operations.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("districts/", include("districts.urls")),

@@ -19,6 +19,10 @@ incentive_budget    (shard n)              incentive budget left, split into sha
                                            grants to different citizens do not queue on one row
 grant_budget        —                      grant money left (e.g. disaster basic income)
 guarantee_fund      —                      money to compensate citizens of closed shops
+gift_held_principal citizen (the sender)   principal of the citizen's gifts not yet claimed
+gift_held_incentive citizen (the sender)   incentive of the citizen's gifts not yet claimed
+community_fund      —                      the city's community fund (donations in, grants
+                                           to good causes out; its balance is public)
 ==================  =====================  ===============================================
 
 Counterpart accounts may go negative; their negative balance is money that came from outside:
@@ -63,8 +67,12 @@ class Account(models.Model):
         GUARANTEE_FUND = "guarantee_fund", _("Guarantee fund")
         OUTSIDE_WORLD = "outside_world", _("Outside world")
         PROVIDER_CLEARING = "provider_clearing", _("Payment provider clearing")
+        GIFT_HELD_PRINCIPAL = "gift_held_principal", _("Gift held (principal)")
+        GIFT_HELD_INCENTIVE = "gift_held_incentive", _("Gift held (incentive)")
+        COMMUNITY_FUND = "community_fund", _("Community fund")
 
     USER_KINDS = (Kind.WALLET_PRINCIPAL, Kind.WALLET_INCENTIVE)
+    GIFT_HELD_KINDS = (Kind.GIFT_HELD_PRINCIPAL, Kind.GIFT_HELD_INCENTIVE)
     SHOP_KINDS = (Kind.SHOP_PAYABLE, Kind.SHOP_PAYOUTS, Kind.PREPAID_ISSUED)
     SYSTEM_KINDS = (
         Kind.FLOAT,
@@ -72,6 +80,7 @@ class Account(models.Model):
         Kind.GRANT_BUDGET,
         Kind.GUARANTEE_FUND,
         Kind.OUTSIDE_WORLD,
+        Kind.COMMUNITY_FUND,
     )
     NEGATIVE_KINDS = (
         Kind.FLOAT,
@@ -120,7 +129,12 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(
-                        kind__in=["wallet_principal", "wallet_incentive"],
+                        kind__in=[
+                            "wallet_principal",
+                            "wallet_incentive",
+                            "gift_held_principal",
+                            "gift_held_incentive",
+                        ],
                         owner_user__isnull=False,
                         owner_shop_id__isnull=True,
                     )
@@ -137,6 +151,7 @@ class Account(models.Model):
                             "grant_budget",
                             "guarantee_fund",
                             "outside_world",
+                            "community_fund",
                         ],
                         owner_user__isnull=True,
                         owner_shop_id__isnull=True,
@@ -185,6 +200,9 @@ class Entry(models.Model):
         REVERSAL = "reversal", _("Reversal")
         ADJUSTMENT = "adjustment", _("Adjustment")
         PROVIDER_PAYOUT = "provider_payout", _("Payout from a payment provider")
+        GIFT = "gift", _("Gift")
+        DONATION = "donation", _("Donation")
+        FUND_GRANT = "fund_grant", _("Grant from the community fund")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     business_date = models.DateField(_("business date (Asia/Seoul)"))

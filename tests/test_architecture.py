@@ -43,6 +43,11 @@ MAY_IMPORT: dict[str, set[str]] = {
     "dashboard": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
     | {"campaigns", "rentals", "counter", "operations"},
+    # Gifts, donations, relays and statements use the wallet, campaigns and shops, and take
+    # part in the nightly run through its registry (as the dashboard does).
+    "solidarity": BASE
+    | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
+    | {"campaigns", "operations"},
 }
 DOMAIN = {"merchants", "vouchers", "campaigns", "rentals"}
 # The project package wires everything together (settings, URLs, metrics); its helpers below

@@ -1,0 +1,228 @@
+"""Solidarity's pages: gifts, donations, the community fund (public), the year-end statement."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jeonju_prepay.exceptions import ApplicationError
+from ledger.services import Idem
+from vouchers.selectors import wallet_summary
+
+from . import selectors, services, statements
+from .forms import DonationForm, DonationPreferenceForm, GiftForm
+
+wallet_required = permission_required("vouchers.use_wallet", raise_exception=True)
+staff_required = permission_required("vouchers.change_policy", raise_exception=True)
+
+
+@login_required
+@wallet_required
+def home(request):
+    return render(
+        request,
+        "solidarity/home.html",
+        {"fund": selectors.fund_summary(), "year": timezone.localdate().year},
+    )
+
+
+@login_required
+@wallet_required
+def gifts(request):
+    """Send a gift; list the gifts sent and received (claiming first any that waited)."""
+    claimed = services.gifts_claim(user=request.user)
+    for gift in claimed:
+        messages.success(
+            request,
+            _("You received a gift of %(amount)s won.") % {"amount": f"{gift.amount:,}"},
+        )
+    form = GiftForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            idem = Idem.of(
+                f"user:{request.user.pk}",
+                data["idempotency_key"],
+                "gift",
+                data["to"].strip().lower(),
+                data["amount"],
+            )
+            try:
+                result = services.gift_send(
+                    sender=request.user,
+                    to=data["to"],
+                    amount=data["amount"],
+                    pin=data["pin"],
+                    message=data["message"],
+                    idem=idem,
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status if 400 <= exc.status < 500 else 400
+            else:
+                if result.body["status"] == "held":
+                    messages.success(
+                        request,
+                        _(
+                            "Your gift of %(amount)s won waits for its recipient for 30 days; "
+                            "until then you can cancel it."
+                        )
+                        % {"amount": f"{result.body['amount']:,}"},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("Your gift of %(amount)s won was delivered.")
+                        % {"amount": f"{result.body['amount']:,}"},
+                    )
+                return redirect("solidarity:gifts")
+        else:
+            status = 400
+    return render(
+        request,
+        "solidarity/gifts.html",
+        {
+            "form": form,
+            "summary": wallet_summary(user=request.user),
+            "gifts": selectors.gifts_of(user=request.user)[:50],
+        },
+        status=status,
+    )
+
+
+@login_required
+@wallet_required
+@require_POST
+def gift_cancel(request, gift_id: int):
+    try:
+        gift = services.gift_cancel(gift_id=gift_id, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("The gift of %(amount)s won was cancelled and is back in your wallet.")
+            % {"amount": f"{gift.amount:,}"},
+        )
+    return redirect("solidarity:gifts")
+
+
+@login_required
+@wallet_required
+def donations(request):
+    """Give once from the wallet; choose to give every cashback; this year's donations."""
+    form = DonationForm(request.POST if "amount" in request.POST else None)
+    preference = DonationPreferenceForm(
+        request.POST if "preference" in request.POST else None,
+        initial={"cashback_to_fund": selectors.cashback_to_fund(user=request.user)},
+    )
+    status = 200
+    if request.method == "POST":
+        if "preference" in request.POST and preference.is_valid():
+            services.donation_preference_set(
+                user=request.user, cashback_to_fund=preference.cleaned_data["cashback_to_fund"]
+            )
+            messages.success(request, _("Your choice was saved."))
+            return redirect("solidarity:donations")
+        if form.is_bound and form.is_valid():
+            idem = Idem.of(
+                f"user:{request.user.pk}",
+                form.cleaned_data["idempotency_key"],
+                "donation",
+                form.cleaned_data["amount"],
+            )
+            try:
+                result = services.donation_give(
+                    user=request.user, amount=form.cleaned_data["amount"], idem=idem
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _("Thank you: %(amount)s won went to the community fund.")
+                    % {"amount": f"{result.body['amount']:,}"},
+                )
+                return redirect("solidarity:donations")
+        else:
+            status = 400
+    year = timezone.localdate().year
+    mine = selectors.donations_of(user=request.user, year=year)
+    return render(
+        request,
+        "solidarity/donations.html",
+        {
+            "form": form,
+            "preference": preference,
+            "summary": wallet_summary(user=request.user),
+            "donations": mine[:50],
+            "year": year,
+            "year_total": sum(d.amount for d in mine),
+        },
+        status=status,
+    )
+
+
+def fund(request):
+    """The community fund, public: its balance, what came in, and where it went."""
+    return render(
+        request,
+        "solidarity/fund.html",
+        {
+            "fund": selectors.fund_summary(),
+            "grants": selectors.fund_grants(),
+            "angels": selectors.angel_shops(),
+        },
+    )
+
+
+@login_required
+@wallet_required
+def statement(request, year: int):
+    """The citizen's year-end statement; ``?format=pdf`` or ``csv`` to download."""
+    try:
+        figures = statements.statement_for(user=request.user, year=year)
+    except ApplicationError as exc:
+        return render(request, "error.html", {"message": exc.message}, status=400)
+    wanted = request.GET.get("format")
+    if wanted == "pdf":
+        body = statements.statement_pdf(figures, name=request.user.get_full_name())
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="statement-{year}.pdf"'
+        return response
+    if wanted == "csv":
+        response = HttpResponse(statements.statement_csv(figures), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="statement-{year}.csv"'
+        return response
+    donations = selectors.donations_of(user=request.user, year=year)
+    return render(
+        request,
+        "solidarity/statement.html",
+        {"statement": figures, "data": figures.as_dict(), "year": year, "donations": donations},
+    )
+
+
+@login_required
+@staff_required
+def city_statement(request, year: int):
+    """City staff: the year's totals over every citizen (CSV with ``?format=csv``)."""
+    try:
+        figures = statements.statement_city(year=year)
+    except ApplicationError as exc:
+        return render(request, "error.html", {"message": exc.message}, status=400)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(statements.statement_csv(figures), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="city-statement-{year}.csv"'
+        return response
+    return render(
+        request,
+        "solidarity/statement.html",
+        {"statement": figures, "data": figures.as_dict(), "year": year, "city_wide": True},
+    )
