@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -118,12 +119,21 @@ class DonationsApi(APIView):
         return idempotent_response(result)
 
 
+class JsonUnlessFile(DefaultContentNegotiation):
+    """Answers JSON whatever ``?format=`` says: here ``format`` asks for a file (PDF, CSV) that
+    the view writes itself, not for one of DRF's renderers (which would answer 404)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class StatementApi(APIView):
     """The citizen's year: spending with the Love Gift Certificate by month (what counts toward
     the income deduction and what does not), donations, grants received. ``?format=pdf`` for
     the PDF, ``?format=csv`` for the CSV."""
 
     permission_classes = [IsCitizen]
+    content_negotiation_class = JsonUnlessFile
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["json", "pdf", "csv"], required=False)],

@@ -27,8 +27,9 @@ def step_solidarity(*, business_date: date, progress: Progress | None) -> StepRe
     donors, donated = cashback_donations_run(business_date=business_date)
     if progress is not None:
         progress(Step.SOLIDARITY, 1, 1)
+    changed = claimed or returned or donors
     return StepResult(
-        Status.SUCCEEDED,
+        Status.SUCCEEDED if changed else Status.NOTHING_TO_DO,
         "solidarity_done",
         counts={
             "gifts_claimed": claimed,

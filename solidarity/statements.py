@@ -212,3 +212,26 @@ def statement_pdf(statement: Statement, *, city: str = "", name: str = "") -> by
             + "  ".join(f"{labels[c].split(' (')[0]} {row[c]:,}" for c in COLUMNS if row[c])
         )
     return pdf_document(title=_("Year-end statement"), lines=lines)
+
+
+def donation_receipt_pdf(*, user: User, year: int, city: str = "") -> bytes:
+    """The donor's receipt for ``year``: every donation to the community fund, and the total."""
+    year = year_check(year)
+    rows = list(
+        Donation.objects.filter(user=user, business_date__year=year).order_by("business_date", "id")
+    )
+    labels = dict(Donation.Source.choices)
+    lines: list = [
+        (_("Donation receipt %(year)s") % {"year": year}, 16),
+        f"{city} {user.get_full_name()}".strip(),
+        _("Recipient: the community fund of %(city)s") % {"city": city or "-"},
+        "",
+    ]
+    for donation in rows:
+        lines.append(
+            f"{donation.business_date.isoformat()}  {labels[donation.source]}  {donation.amount:,}"
+            + _(" won")
+        )
+    total = sum(d.amount for d in rows)
+    lines += ["", (_("Total donated: %(amount)s won") % {"amount": f"{total:,}"}, 12)]
+    return pdf_document(title=_("Donation receipt"), lines=lines)

@@ -193,7 +193,11 @@ def statement(request, year: int):
         return render(request, "error.html", {"message": exc.message}, status=400)
     wanted = request.GET.get("format")
     if wanted == "pdf":
-        body = statements.statement_pdf(figures, name=request.user.get_full_name())
+        body = statements.statement_pdf(
+            figures,
+            city=getattr(request.tenant, "name", ""),
+            name=request.user.get_full_name(),
+        )
         response = HttpResponse(body, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="statement-{year}.pdf"'
         return response
@@ -207,6 +211,21 @@ def statement(request, year: int):
         "solidarity/statement.html",
         {"statement": figures, "data": figures.as_dict(), "year": year, "donations": donations},
     )
+
+
+@login_required
+@wallet_required
+def donation_receipt(request, year: int):
+    """The citizen's donation receipt for ``year`` (PDF)."""
+    try:
+        body = statements.donation_receipt_pdf(
+            user=request.user, year=year, city=getattr(request.tenant, "name", "")
+        )
+    except ApplicationError as exc:
+        return render(request, "error.html", {"message": exc.message}, status=400)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="donation-receipt-{year}.pdf"'
+    return response
 
 
 @login_required
