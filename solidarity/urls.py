@@ -11,6 +11,9 @@ urlpatterns = [
     path("donations/", views.donations, name="donations"),
     path("donations/receipt/<int:year>/", views.donation_receipt, name="donation-receipt"),
     path("fund/", views.fund, name="fund"),
+    path("relay/<int:campaign_id>/", views.relay, name="relay"),
+    path("relay/<int:campaign_id>/tree", views.relay_tree, name="relay-tree"),
+    path("relay/invitations/<int:nomination_id>/join", views.relay_join, name="relay-join"),
     path("statements/<int:year>/", views.statement, name="statement"),
     path("statements/<int:year>/city/", views.city_statement, name="city-statement"),
 ]

@@ -5,17 +5,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campaigns.models import Campaign, Organisation
 from jeonju_prepay.exceptions import ApplicationError
 from ledger.services import Idem
 from vouchers.selectors import wallet_summary
 
 from . import selectors, services, statements
-from .forms import DonationForm, DonationPreferenceForm, GiftForm
+from .forms import DonationForm, DonationPreferenceForm, GiftForm, RelayNominationForm
 
 wallet_required = permission_required("vouchers.use_wallet", raise_exception=True)
 staff_required = permission_required("vouchers.change_policy", raise_exception=True)
@@ -245,3 +246,80 @@ def city_statement(request, year: int):
         "solidarity/statement.html",
         {"statement": figures, "data": figures.as_dict(), "year": year, "city_wide": True},
     )
+
+
+@login_required
+def relay(request, campaign_id: int):
+    """A campaign's relay as a tree (for anyone signed in, like the campaign's page). Members
+    of a joined organisation pass the baton here; members of an invited one accept."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    nominators = Organisation.objects.filter(
+        memberships__user=request.user, campaigns=campaign
+    ).distinct()
+    form = None
+    status = 200
+    if nominators.exists():
+        nominees = Organisation.objects.exclude(campaigns=campaign).order_by("name")
+        form = RelayNominationForm(request.POST or None, nominators=nominators, nominees=nominees)
+        if request.method == "POST":
+            status = 400
+            if form.is_valid():
+                try:
+                    services.relay_nominate(
+                        campaign=campaign,
+                        nominator=form.cleaned_data["nominator"],
+                        nominee=form.cleaned_data["nominee"],
+                        message=form.cleaned_data["message"],
+                        by=request.user,
+                    )
+                except ApplicationError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    messages.success(request, _("The baton was passed; they are invited."))
+                    return redirect("solidarity:relay", campaign_id=campaign.pk)
+    invitations = [
+        n
+        for n in selectors.relay_invitations_for(user=request.user)
+        if n.campaign_id == campaign.pk
+    ]
+    return render(
+        request,
+        "solidarity/relay.html",
+        {
+            "campaign": campaign,
+            "tree": selectors.relay_tree(campaign=campaign),
+            "form": form,
+            "invitations": invitations,
+        },
+        status=status,
+    )
+
+
+@login_required
+def relay_tree(request, campaign_id: int):
+    """The relay tree alone (htmx: loaded into the campaign's page)."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    return render(
+        request,
+        "solidarity/partials/relay_tree.html",
+        {"tree": selectors.relay_tree(campaign=campaign)},
+    )
+
+
+@login_required
+@require_POST
+def relay_join(request, nomination_id: int):
+    try:
+        nomination = services.relay_join(nomination_id=nomination_id, by=request.user)
+    except ApplicationError as exc:
+        return render(
+            request,
+            "error.html",
+            {"message": exc.message},
+            status=403 if exc.code == "forbidden" else 400,
+        )
+    messages.success(
+        request,
+        _("%(organisation)s joined the campaign.") % {"organisation": nomination.nominee.name},
+    )
+    return redirect("solidarity:relay", campaign_id=nomination.campaign_id)

@@ -28,6 +28,7 @@ from .gifts import (
     gifts_return_expired,
     recipient_resolve,
 )
+from .relay import relay_join, relay_nominate
 
 __all__ = [
     "GIFT_WAIT",
@@ -47,4 +48,6 @@ __all__ = [
     "gifts_claim_waiting",
     "gifts_return_expired",
     "recipient_resolve",
+    "relay_join",
+    "relay_nominate",
 ]
