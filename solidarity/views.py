@@ -316,7 +316,7 @@ def relay_join(request, nomination_id: int):
             request,
             "error.html",
             {"message": exc.message},
-            status=403 if exc.code == "forbidden" else 400,
+            status={"forbidden": 403, "not_found": 404}.get(exc.code, 400),
         )
     messages.success(
         request,
