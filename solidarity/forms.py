@@ -43,3 +43,19 @@ class RelayNominationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["nominator"].queryset = nominators
         self.fields["nominee"].queryset = nominees
+
+
+class AngelShopForm(forms.Form):
+    SHARES = [(100, "1%"), (200, "2%"), (300, "3%"), (500, "5%"), (1000, "10%")]
+
+    share_bp = forms.TypedChoiceField(
+        label=_("Share of each day's sales given to the community fund"),
+        choices=SHARES,
+        coerce=int,
+    )
+
+
+class FundGrantForm(IdempotentForm):
+    recipient = forms.CharField(label=_("Recipient"), max_length=100)
+    purpose = forms.CharField(label=_("Purpose"), max_length=200)
+    amount = AmountField(label=_("Amount (won)"))

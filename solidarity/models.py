@@ -189,6 +189,9 @@ class AngelShop(models.Model):
     def __str__(self) -> str:
         return f"angel {self.shop_id} {self.share_bp}bp"
 
+    def get_share_display(self) -> str:
+        return f"{self.share_bp / 100:g}%"
+
 
 class FundGrant(models.Model):
     """Money out of the community fund to a good cause, decided by city staff: shown on the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,10 +14,19 @@ from django.views.decorators.http import require_POST
 from campaigns.models import Campaign, Organisation
 from jeonju_prepay.exceptions import ApplicationError
 from ledger.services import Idem
+from merchants.selectors import shop_for_member
 from vouchers.selectors import wallet_summary
 
 from . import selectors, services, statements
-from .forms import DonationForm, DonationPreferenceForm, GiftForm, RelayNominationForm
+from .forms import (
+    AngelShopForm,
+    DonationForm,
+    DonationPreferenceForm,
+    FundGrantForm,
+    GiftForm,
+    RelayNominationForm,
+)
+from .models import AngelShop, Donation
 
 wallet_required = permission_required("vouchers.use_wallet", raise_exception=True)
 staff_required = permission_required("vouchers.change_policy", raise_exception=True)
@@ -323,3 +333,68 @@ def relay_join(request, nomination_id: int):
         _("%(organisation)s joined the campaign.") % {"organisation": nomination.nominee.name},
     )
     return redirect("solidarity:relay", campaign_id=nomination.campaign_id)
+
+
+@login_required
+def angel_shop(request, shop_id: int):
+    """The shop's owner makes it a donation-angel shop (or changes the share, or leaves)."""
+    shop = shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+    angel = AngelShop.objects.filter(shop=shop, left_at__isnull=True).first()
+    form = AngelShopForm(
+        request.POST if "share_bp" in request.POST else None,
+        initial={"share_bp": angel.share_bp if angel else 300},
+    )
+    status = 200
+    if request.method == "POST":
+        try:
+            if "leave" in request.POST:
+                services.angel_shop_leave(shop=shop, by=request.user)
+                messages.success(request, _("The shop is no longer a donation-angel shop."))
+                return redirect("solidarity:angel-shop", shop_id=shop.pk)
+            if form.is_valid():
+                services.angel_shop_join(
+                    shop=shop, share_bp=form.cleaned_data["share_bp"], by=request.user
+                )
+                messages.success(request, _("Thank you: the shop is a donation-angel shop."))
+                return redirect("solidarity:angel-shop", shop_id=shop.pk)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        status = 400
+    donated = Donation.objects.filter(shop=shop).aggregate(total=Sum("amount"))["total"] or 0
+    return render(
+        request,
+        "solidarity/angel_shop.html",
+        {"shop": shop, "angel": angel, "form": form, "donated": donated},
+        status=status,
+    )
+
+
+@login_required
+@staff_required
+def fund_manage(request):
+    """City staff grant money from the community fund to a good cause."""
+    form = FundGrantForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.fund_grant(
+                    by=request.user,
+                    recipient=data["recipient"],
+                    purpose=data["purpose"],
+                    amount=data["amount"],
+                    idempotency_key=data["idempotency_key"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("The grant was paid from the fund."))
+                return redirect("solidarity:fund")
+    return render(
+        request,
+        "solidarity/fund_manage.html",
+        {"form": form, "fund": selectors.fund_summary()},
+        status=status,
+    )

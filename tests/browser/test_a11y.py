@@ -163,6 +163,8 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "solidarity:gifts": by("citizen"),
     "solidarity:donations": by("citizen"),
     "solidarity:fund": by("anonymous", "citizen"),
+    "solidarity:fund-manage": by("staff"),
+    "solidarity:angel-shop": by("owner", kwargs=shop),
     "solidarity:statement": by("citizen", kwargs=lambda w: {"year": 2026}),
     "solidarity:city-statement": by("staff", kwargs=lambda w: {"year": 2026}),
     "solidarity:relay": by("citizen", kwargs=campaign),

@@ -310,6 +310,8 @@ CITY_TABLE: dict[str, Row] = {
     "solidarity:donations": citizens(),
     "solidarity:donation-receipt": citizens(kwargs=lambda w: {"year": 2026}),
     "solidarity:fund": public(),
+    "solidarity:fund-manage": staff_only(),
+    "solidarity:angel-shop": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
     "solidarity:statement": citizens(kwargs=lambda w: {"year": 2026}),
     # A year is not an object: wanju's staff get wanju's own totals.
     "solidarity:city-statement": staff_only(kwargs=lambda w: {"year": 2026}, other=OK),

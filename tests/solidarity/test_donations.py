@@ -13,7 +13,7 @@ from ledger.services import Idem
 from merchants.models import Statement
 from merchants.settlement import settlement_run
 from solidarity.exceptions import DonationError
-from solidarity.models import Donation
+from solidarity.models import AngelShop, Donation
 from solidarity.selectors import fund_summary
 from solidarity.services import (
     angel_shop_join,
@@ -183,3 +183,31 @@ def test_the_donation_receipt_lists_the_year(donor, client_for):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert client_for(donor).get("/solidarity/donations/receipt/1999/").status_code == 400
+
+
+def test_the_owner_makes_the_shop_an_angel_and_staff_grant_from_the_page(donor, client_for):
+    shop = ShopFactory()
+    page = client_for(shop.owner).get(f"/solidarity/shops/{shop.pk}/angel/")
+    assert page.status_code == 200
+    joined = client_for(shop.owner).post(f"/solidarity/shops/{shop.pk}/angel/", {"share_bp": "500"})
+    assert joined.status_code == 302
+    assert AngelShop.objects.get(shop=shop).share_bp == 500
+    bad = client_for(shop.owner).post(f"/solidarity/shops/{shop.pk}/angel/", {"share_bp": "9999"})
+    assert bad.status_code == 400
+    assert client_for(donor).get(f"/solidarity/shops/{shop.pk}/angel/").status_code == 404
+    left = client_for(shop.owner).post(f"/solidarity/shops/{shop.pk}/angel/", {"leave": "1"})
+    assert left.status_code == 302
+    assert AngelShop.objects.get(shop=shop).left_at is not None
+    fill_wallet(donor, shop, charged=50_000, spent=0)
+    donation_give(user=donor, amount=20_000, idem=Idem.of(f"user:{donor.pk}", "p", 20_000))
+    staff = StaffFactory()
+    form = client_for(staff).get("/solidarity/fund/grants/")
+    assert form.status_code == 200
+    key = form.context["form"].initial["idempotency_key"]
+    body = {"recipient": "푸드뱅크", "purpose": "김장", "amount": "12,000", "idempotency_key": key}
+    assert client_for(staff).post("/solidarity/fund/grants/", body).status_code == 302
+    assert client_for(staff).post("/solidarity/fund/grants/", body).status_code == 302  # once
+    assert fund() == 8_000
+    too_much = {**body, "amount": "9,000", "idempotency_key": "other"}
+    assert client_for(staff).post("/solidarity/fund/grants/", too_much).status_code == 400
+    assert client_for(donor).get("/solidarity/fund/grants/").status_code == 403
