@@ -32,7 +32,7 @@ class DonationPreferenceForm(forms.Form):
 
 class RelayNominationForm(forms.Form):
     nominator: forms.ModelChoiceField = forms.ModelChoiceField(
-        label=_("Your organisation"), queryset=None
+        label=_("Your organisation"), queryset=None, empty_label=None
     )
     nominee: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Organisation to pass the baton to"), queryset=None
