@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("rentals.api_urls")),
     path("", include("workplaces.api_urls")),
     path("", include("sales.api_urls")),
+    path("", include("solidarity.api_urls")),
 ]
 
 urlpatterns = [
@@ -40,6 +41,7 @@ urlpatterns = [
     path("rentals/", include("rentals.urls")),
     path("workplaces/", include("workplaces.urls")),
     path("sales/", include("sales.urls")),
+    path("solidarity/", include("solidarity.urls")),
     path("dashboard/operations/", include("operations.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("districts/", include("districts.urls")),

@@ -21,6 +21,10 @@ grant_budget        —                      grant money left (e.g. disaster bas
 guarantee_fund      —                      money to compensate citizens of closed shops
 workplace_budget    (shard = round id)     a job-retention pledge round's incentive money left
 employer_receivable employer (user)        incentive clawed back that the employer owes
+gift_held_principal citizen (the sender)   principal of the citizen's gifts not yet claimed
+gift_held_incentive citizen (the sender)   incentive of the citizen's gifts not yet claimed
+community_fund      —                      the city's community fund (donations in, grants
+                                           to good causes out; its balance is public)
 ==================  =====================  ===============================================
 
 Counterpart accounts may go negative; their negative balance is money that came from outside:
@@ -67,8 +71,12 @@ class Account(models.Model):
         PROVIDER_CLEARING = "provider_clearing", _("Payment provider clearing")
         WORKPLACE_BUDGET = "workplace_budget", _("Workplace incentive budget")
         EMPLOYER_RECEIVABLE = "employer_receivable", _("Employer receivable (clawback)")
+        GIFT_HELD_PRINCIPAL = "gift_held_principal", _("Gift held (principal)")
+        GIFT_HELD_INCENTIVE = "gift_held_incentive", _("Gift held (incentive)")
+        COMMUNITY_FUND = "community_fund", _("Community fund")
 
     USER_KINDS = (Kind.WALLET_PRINCIPAL, Kind.WALLET_INCENTIVE)
+    GIFT_HELD_KINDS = (Kind.GIFT_HELD_PRINCIPAL, Kind.GIFT_HELD_INCENTIVE)
     SHOP_KINDS = (Kind.SHOP_PAYABLE, Kind.SHOP_PAYOUTS, Kind.PREPAID_ISSUED)
     SYSTEM_KINDS = (
         Kind.FLOAT,
@@ -76,6 +84,7 @@ class Account(models.Model):
         Kind.GRANT_BUDGET,
         Kind.GUARANTEE_FUND,
         Kind.OUTSIDE_WORLD,
+        Kind.COMMUNITY_FUND,
     )
     NEGATIVE_KINDS = (
         Kind.FLOAT,
@@ -124,7 +133,13 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(
-                        kind__in=["wallet_principal", "wallet_incentive", "employer_receivable"],
+                        kind__in=[
+                            "wallet_principal",
+                            "wallet_incentive",
+                            "employer_receivable",
+                            "gift_held_principal",
+                            "gift_held_incentive",
+                        ],
                         owner_user__isnull=False,
                         owner_shop_id__isnull=True,
                     )
@@ -142,6 +157,7 @@ class Account(models.Model):
                             "guarantee_fund",
                             "outside_world",
                             "workplace_budget",
+                            "community_fund",
                         ],
                         owner_user__isnull=True,
                         owner_shop_id__isnull=True,
@@ -192,6 +208,9 @@ class Entry(models.Model):
         PROVIDER_PAYOUT = "provider_payout", _("Payout from a payment provider")
         WORKPLACE_INCENTIVE = "workplace_incentive", _("Job-retention incentive")
         CLAWBACK = "clawback", _("Clawback")
+        GIFT = "gift", _("Gift")
+        DONATION = "donation", _("Donation")
+        FUND_GRANT = "fund_grant", _("Grant from the community fund")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     business_date = models.DateField(_("business date (Asia/Seoul)"))

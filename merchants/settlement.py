@@ -58,6 +58,18 @@ CHUNK_SHOPS = 1_000
 
 ChunkCallback = Callable[[int, int], None]  # (shops done, shops in all)
 
+# Work a higher app does on a date's payables just before they are settled (solidarity's
+# donation-angel shops give their share of the day's sales). Each takes ``business_date``,
+# must be idempotent on it, and must skip shops already settled for the date.
+SETTLEMENT_BEFORE: list[Callable[..., None]] = []
+
+
+def settlement_before_register(function: Callable[..., None]) -> None:
+    """A higher app takes part in settlement (from its ``AppConfig.ready``): ``function(
+    business_date=...)`` runs before the first chunk, in its own transactions."""
+    if function not in SETTLEMENT_BEFORE:
+        SETTLEMENT_BEFORE.append(function)
+
 
 @dataclass
 class SettlementReport:
@@ -174,6 +186,8 @@ def settlement_run(
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
     report = SettlementReport(business_date=business_date)
+    for before in SETTLEMENT_BEFORE:
+        before(business_date=business_date)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM ledger_accounts WHERE kind = 'shop_payable'),"

@@ -48,6 +48,7 @@ STEP_ORDER: tuple[str, ...] = (
     Step.SETTLEMENT,
     Step.PREPAID,
     Step.CAPS,
+    Step.SOLIDARITY,
     Step.RECONCILE,
     Step.ROLLUPS,
 )
@@ -103,6 +104,11 @@ NOTES = {
     ),
     "rollups_refreshed": gettext_lazy(
         "Dashboard figures refreshed for %(dates)s dates (%(shop_rows)s shop rows)."
+    ),
+    "solidarity_done": gettext_lazy(
+        "%(gifts_claimed)s waiting gifts claimed, %(gifts_returned)s returned after 30 days "
+        "(%(returned)s won); %(cashback_donations)s citizens' cashback given to the community "
+        "fund (%(donated)s won)."
     ),
     "interrupted": gettext_lazy("Interrupted before it finished; the next run completes it."),
     "error": gettext_lazy("The step failed. See the error below."),

@@ -50,6 +50,11 @@ MAY_IMPORT: dict[str, set[str]] = {
     "dashboard": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
     | {"campaigns", "rentals", "counter", "operations", "cards"},
+    # Gifts, donations, relays and statements use the wallet, campaigns and shops, and take
+    # part in the nightly run through its registry (as the dashboard does).
+    "solidarity": BASE
+    | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
+    | {"campaigns", "operations"},
 }
 DOMAIN = {"merchants", "vouchers", "campaigns", "rentals", "workplaces"}
 # The project package wires everything together (settings, URLs, metrics); its helpers below

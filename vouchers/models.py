@@ -74,6 +74,14 @@ class Policy(models.Model):
         _("monthly charging-incentive cap (won)"), null=True, blank=True
     )
     carry_over = models.BooleanField(_("unused monthly limit carries over"), default=False)
+    # What a citizen may give to others from the wallet (solidarity's gifts), sent and not
+    # cancelled or returned, per day and per calendar month (Asia/Seoul).
+    gift_daily_cap = models.BigIntegerField(
+        _("gift cap per day (won)"), default=300_000, db_default=300_000
+    )
+    gift_monthly_cap = models.BigIntegerField(
+        _("gift cap per month (won)"), default=500_000, db_default=500_000
+    )
     budget_mode = models.CharField(
         _("when the budget runs low"),
         max_length=20,
@@ -103,6 +111,11 @@ class Policy(models.Model):
             models.CheckConstraint(
                 condition=Q(monthly_charge_limit__gt=0) & Q(monthly_cashback_cap__gte=0),
                 name="vouchers_policy_limits_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(gift_daily_cap__gte=0)
+                & Q(gift_monthly_cap__gte=models.F("gift_daily_cap")),
+                name="vouchers_policy_gift_caps",
             ),
         ]
 

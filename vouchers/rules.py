@@ -40,6 +40,9 @@ class Rules:
     cap_decision_id: int | None = None
     # The policy's own cashback, before any override (None: the same as cashback_bp).
     policy_cashback_bp: int | None = None
+    # Gifts to other citizens (solidarity): sent and not undone, per day and per month.
+    gift_daily_cap: int = 0
+    gift_monthly_cap: int = 0
 
     def _capped(self, rate: int) -> int:
         rate = min(rate, RATE_MAX_BP)
@@ -168,4 +171,6 @@ def _rules_from_database(day: date) -> Rules:
         cap_rate_bp=decision[1] if decision else None,
         cap_decision_id=decision[0] if decision else None,
         policy_cashback_bp=policy.cashback_bp,
+        gift_daily_cap=policy.gift_daily_cap,
+        gift_monthly_cap=policy.gift_monthly_cap,
     )

@@ -67,6 +67,7 @@ TENANT_APPS = [
     "workplaces",
     "dashboard",
     "operations",
+    "solidarity",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

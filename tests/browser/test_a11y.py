@@ -195,6 +195,16 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "accounts-phone:start": by("anonymous"),
     "accounts-phone:consent-texts": by("anonymous"),
     "accounts:consents": by("citizen"),
+    # --- solidarity -------------------------------------------------------------------------
+    "solidarity:home": by("citizen"),
+    "solidarity:gifts": by("citizen"),
+    "solidarity:donations": by("citizen"),
+    "solidarity:fund": by("anonymous", "citizen"),
+    "solidarity:fund-manage": by("staff"),
+    "solidarity:angel-shop": by("owner", kwargs=shop),
+    "solidarity:statement": by("citizen", kwargs=lambda w: {"year": 2026}),
+    "solidarity:city-statement": by("staff", kwargs=lambda w: {"year": 2026}),
+    "solidarity:relay": by("citizen", kwargs=campaign),
 }
 
 # URLs that are not pages a person reads, each with the reason.
@@ -243,6 +253,10 @@ EXCUSED: dict[str, str] = {
     "sales:staff-figures": "htmx fragment inside the sale's staff page (checked there)",
     "vouchers:code-new": "htmx fragment inside the code page (checked there)",
     "vouchers:refund": POST_ONLY,
+    "solidarity:gift-cancel": POST_ONLY,
+    "solidarity:relay-join": POST_ONLY,
+    "solidarity:relay-tree": "htmx fragment inside the relay and campaign pages (checked there)",
+    "solidarity:donation-receipt": "a PDF download",
     "vouchers:policy-override": POST_ONLY,
     "vouchers:policy-override-withdraw": POST_ONLY,
     "vouchers:policy-budget": POST_ONLY,

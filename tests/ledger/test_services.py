@@ -144,7 +144,7 @@ def test_unknown_account_is_refused(world):
 
 def test_unknown_kind_and_missing_key_are_refused(world, wallet):
     with pytest.raises(LedgerError):
-        entry_post(kind="gift", legs=[Leg.of(world, -1), Leg.of(wallet, 1)], idempotency_key="x")
+        entry_post(kind="lottery", legs=[Leg.of(world, -1), Leg.of(wallet, 1)], idempotency_key="x")
     with pytest.raises(LedgerError):
         entry_post(kind="charge", legs=[Leg.of(world, -1), Leg.of(wallet, 1)], idempotency_key="")
 

@@ -381,6 +381,23 @@ CITY_TABLE: dict[str, Row] = {
     "rentals:report": staff_only(),
     "rentals:report-csv": staff_only(),
     "rentals:policy": staff_only(),
+    # --- solidarity -----------------------------------------------------------------------
+    "solidarity:home": citizens(),
+    "solidarity:gifts": citizens(),
+    # No such gift in this world: the citizen is told so on the gifts page (a redirect).
+    "solidarity:gift-cancel": citizens(kwargs=lambda w: {"gift_id": 999_999}),
+    "solidarity:donations": citizens(),
+    "solidarity:donation-receipt": citizens(kwargs=lambda w: {"year": 2026}),
+    "solidarity:fund": public(),
+    "solidarity:fund-manage": staff_only(),
+    "solidarity:angel-shop": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
+    "solidarity:statement": citizens(kwargs=lambda w: {"year": 2026}),
+    # A year is not an object: wanju's staff get wanju's own totals.
+    "solidarity:city-statement": staff_only(kwargs=lambda w: {"year": 2026}, other=OK),
+    "solidarity:relay": signed_in(kwargs=campaign_arg),
+    "solidarity:relay-tree": signed_in(kwargs=campaign_arg),
+    # No such invitation in this world: 404 for everyone.
+    "solidarity:relay-join": row(default=MISSING, kwargs=lambda w: {"nomination_id": 999_999}),
     # --- API ------------------------------------------------------------------------------
     "api:auth-token": public(),
     "api:counter-identify": devices_only(),
@@ -392,6 +409,14 @@ CITY_TABLE: dict[str, Row] = {
     "api:wallet-charge-cancel": citizen_a_only(order_arg),
     "api:wallet-payments": citizens(),
     "api:wallet-refund": citizens(),
+    "api:wallet-gifts": citizens(),
+    "api:wallet-gift-cancel": row(
+        forbidden=SIGNED_IN - CITIZENS | DEVICES,
+        default=MISSING,
+        kwargs=lambda w: {"gift_id": 999_999},
+    ),
+    "api:wallet-donations": citizens(),
+    "api:statement": citizens(kwargs=lambda w: {"year": 2026}),
     "api:counter-payments": devices_only(),
     # Signed by the provider, checked over the raw body: no sign-in.
     "api:payments-callback": public(kwargs=lambda w: {"provider": "sandbox"}, other=OK),

@@ -63,6 +63,12 @@ def _policy_check(fields: dict) -> None:
     for name in ("annual_charge_limit", "holding_limit"):
         _amount_check(fields.get(name), minimum=1, allow_none=True)
     _amount_check(fields.get("monthly_incentive_cap"), minimum=0, allow_none=True)
+    daily = fields.get("gift_daily_cap", 300_000)
+    monthly = fields.get("gift_monthly_cap", 500_000)
+    _amount_check(daily, minimum=0, allow_none=False)
+    _amount_check(monthly, minimum=0, allow_none=False)
+    if monthly < daily:
+        raise WalletError(_("The monthly gift cap is at least the daily one."))
     tables = (
         ("shop_class_cashback_bp", SalesBracket.values),
         ("citizen_group_bonus_bp", CitizenGroup.values),

@@ -31,6 +31,7 @@ DEMO_MODULES = [
     "dashboard.demo",
     "messaging.demo",
     "operations.demo",
+    "solidarity.demo",
 ]
 
 
