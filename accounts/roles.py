@@ -18,6 +18,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CITIZEN: [
         "vouchers.use_wallet",
         "campaigns.add_pledge",
+        "grants.apply_grant",
     ],
     Role.MERCHANT_OWNER: [
         "merchants.manage_shop",
@@ -40,5 +41,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rentals.verify_agreement",
         "ledger.view_ledger",
         "districts.manage_district",
+        "grants.manage_grants",
     ],
 }

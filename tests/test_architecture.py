@@ -31,6 +31,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "campaigns": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"},
     "rentals": BASE | {"cities", "accounts", "ledger", "messaging", "districts", "merchants"},
+    # Grants pay into the wallet's grant balance; the wallet spends it through its SQL hook.
+    "grants": BASE
+    | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"},
     # The counter uses the programmes a shop takes payment for.
     "counter": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
@@ -42,9 +45,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     # Reporting reads everything below it and changes no money.
     "dashboard": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
-    | {"campaigns", "rentals", "counter", "operations"},
+    | {"campaigns", "rentals", "counter", "operations", "grants"},
 }
-DOMAIN = {"merchants", "vouchers", "campaigns", "rentals"}
+DOMAIN = {"merchants", "vouchers", "campaigns", "rentals", "grants"}
 # The project package wires everything together (settings, URLs, metrics); its helpers below
 # are the base every app uses, and import no app themselves.
 PROJECT_HELPERS = ("db.py", "exceptions.py", "sql.py", "formatting.py", "korean.py", "http.py")

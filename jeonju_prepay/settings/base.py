@@ -60,6 +60,7 @@ TENANT_APPS = [
     "merchants",
     "vouchers",
     "campaigns",
+    "grants",
     "counter",
     "rentals",
     "dashboard",
