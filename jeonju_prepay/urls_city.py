@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("campaigns.api_urls")),
     path("", include("dashboard.api_urls")),
     path("", include("rentals.api_urls")),
+    path("", include("grants.api_urls")),
 ]
 
 urlpatterns = [
