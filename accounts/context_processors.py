@@ -24,6 +24,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Wallet"), "vouchers:wallet", (Role.CITIZEN,)),
     NavItem(_("Campaigns"), "campaigns:campaign-list", (Role.CITIZEN,)),
     NavItem(_("My prepayments"), "campaigns:pledge-list", (Role.CITIZEN,)),
+    NavItem(_("Grants"), "grants:home", (Role.CITIZEN,)),
     NavItem(_("Counter"), "counter:counter-home", (Role.MERCHANT_OWNER, Role.MERCHANT_CLERK)),
     NavItem(_("My shops"), "merchants:shop-list", (Role.MERCHANT_OWNER, Role.MERCHANT_CLERK)),
     NavItem(_("Rent reductions"), "rentals:home", (Role.LANDLORD, Role.MERCHANT_OWNER)),
@@ -31,6 +32,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Shop reviews"), "merchants:review-list", (Role.CITY_STAFF,)),
     NavItem(_("Wallet policy"), "vouchers:policy", (Role.CITY_STAFF,)),
     NavItem(_("Good rental"), "rentals:staff-list", (Role.CITY_STAFF,)),
+    NavItem(_("Grant programmes"), "grants:staff-home", (Role.CITY_STAFF,)),
     NavItem(_("Districts"), "districts:list", (Role.CITY_STAFF,)),
 ]
 

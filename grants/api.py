@@ -143,8 +143,7 @@ def application_body(application: Application) -> dict:
 class ApplicationListApi(APIView):
     """The caller's applications (GET) and a new one (POST)."""
 
-    def get_permissions(self):
-        return [IsApplicant()] if self.request.method == "POST" else [SignedIn()]
+    permission_classes = [IsApplicant]
 
     @extend_schema(responses={200: ApplicationOutput(many=True)})
     def get(self, request):

@@ -272,6 +272,18 @@ class Application(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.programme} {self.get_status_display()}"
 
+    @property
+    def flag_labels(self) -> list[str]:
+        labels = dict(self.Flag.choices)
+        return [str(labels.get(flag, flag)) for flag in self.flags]
+
+    @property
+    def applicant_masked(self) -> str:
+        """The applicant's name as lists show it (김*수)."""
+        from .rules import name_mask
+
+        return name_mask(self.applicant.name or self.applicant.get_short_name())
+
 
 class ApplicationEvent(models.Model):
     """Every change of an application, as support staff read it (who, what, when, why)."""

@@ -613,9 +613,9 @@ def application_decide(
     _require_staff(by)
     reason = (reason or "").strip()
     if decision not in (APPROVE, REJECT, REQUEST_DOCUMENTS):
-        raise DecisionError(_("Approve, reject or ask for a document."), code="decision_unknown")
+        raise GrantError(_("Approve, reject or ask for a document."), code="decision_unknown")
     if decision in (REJECT, REQUEST_DOCUMENTS) and not reason:
-        raise DecisionError(_("Say why, for the applicant."), code="reason_required")
+        raise GrantError(_("Say why, for the applicant."), code="reason_required")
 
     def attempt() -> Application:
         with transaction.atomic():

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("vouchers.toss_urls")),
     path("campaigns/", include("campaigns.urls")),
     path("rentals/", include("rentals.urls")),
+    path("grants/", include("grants.urls")),
     path("dashboard/operations/", include("operations.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("districts/", include("districts.urls")),

@@ -57,6 +57,8 @@ class A11yWorld:
     lease: object = None
     proposed: object = None
     verified: object = None
+    grant_programme: object = None
+    grant_application: object = None
 
     def __getattr__(self, name):
         users = self.__dict__.get("users", {})
@@ -119,6 +121,24 @@ def build_a11y_world() -> A11yWorld:
     )
     world.verified = agreement_verify(agreement=verified, by=staff) or verified
     world.verified.refresh_from_db()
+
+    # A grant paid to the citizen (and shown in the wallet), with its evidence.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grants.services import APPROVE, application_decide, document_add, grants_pay
+    from tests.grants.factories import apply, jeonju_2020
+
+    world.grant_programme = jeonju_2020(staff, budget=527_158 * 10)
+    world.grant_application = apply(world.grant_programme, citizen)
+    document_add(
+        application=world.grant_application,
+        by=citizen,
+        label="근로계약서",
+        upload=SimpleUploadedFile("c.pdf", b"%PDF-1.4", content_type="application/pdf"),
+    )
+    application_decide(application=world.grant_application, by=staff, decision=APPROVE)
+    grants_pay(programme=world.grant_programme, by=staff)
+    apply(world.grant_programme, CitizenFactory(name="정신청"))  # one waiting in the queue
 
     world.shop = shop
     world.users = {

@@ -10,6 +10,7 @@ from grants.exceptions import (
     AlreadyAppliedError,
     BudgetExhaustedError,
     DecisionError,
+    GrantError,
     GrantForbiddenError,
     ProgrammeNotOpenError,
 )
@@ -133,7 +134,7 @@ def test_review_approves_rejects_and_asks_for_documents(city):
     assert statuses == {a.pk: "approved", b.pk: "rejected", c.pk: "documents_requested"}
     with pytest.raises(DecisionError):
         application_decide(application=b, by=staff, decision=APPROVE)
-    with pytest.raises(DecisionError):
+    with pytest.raises(GrantError):
         application_decide(application=c, by=staff, decision=REJECT)  # no reason
     with pytest.raises(GrantForbiddenError):
         application_decide(application=c, by=CitizenFactory(), decision=APPROVE)

@@ -139,6 +139,8 @@ order_arg = lambda w: {"order_id": w.charge_a.order_id}  # noqa: E731
 campaign_arg = lambda w: {"campaign_id": w.campaign.pk}  # noqa: E731
 lease_arg = lambda w: {"lease_id": w.lease.pk}  # noqa: E731
 AGREEMENT_PARTIES = {"landlord", "owner_x", "staff"}
+grant_programme_arg = lambda w: {"pk": w.grant_programme.pk}  # noqa: E731
+grant_application_arg = lambda w: {"pk": w.grant_application.pk}  # noqa: E731
 
 CITY_TABLE: dict[str, Row] = {
     # --- No app ---------------------------------------------------------------------------
@@ -302,6 +304,26 @@ CITY_TABLE: dict[str, Row] = {
     "rentals:report": staff_only(),
     "rentals:report-csv": staff_only(),
     "rentals:policy": staff_only(),
+    # --- grants ---------------------------------------------------------------------------
+    "grants:home": signed_in(),
+    "grants:apply": citizens(kwargs=grant_programme_arg),
+    # Citizen A's application: hers alone (staff review it on their own page).
+    "grants:application": row(ok={"citizen_a"}, default=MISSING, kwargs=grant_application_arg),
+    # A private document: its applicant and grant staff; everyone else 404 (names nothing).
+    "grants:document": row(
+        ok={"citizen_a", "staff"},
+        default=MISSING,
+        kwargs=lambda w: {"pk": w.grant_document.pk},
+        other=MISSING,
+    ),
+    "grants:staff-home": staff_only(),
+    "grants:staff-programme-new": staff_only(),
+    "grants:staff-programme": staff_only(kwargs=grant_programme_arg),
+    # An empty POST of an import: a message, nothing changes.
+    "grants:staff-programme-action": staff_only(
+        kwargs=lambda w: {"pk": w.grant_programme.pk, "action": "import"}
+    ),
+    "grants:staff-application": staff_only(kwargs=grant_application_arg),
     # --- API ------------------------------------------------------------------------------
     "api:auth-token": public(),
     "api:counter-identify": devices_only(),
@@ -324,6 +346,10 @@ CITY_TABLE: dict[str, Row] = {
     "api:counter-redemptions": devices_only(),
     "api:counter-bills": devices_only(),
     "api:rentals-agreement-list": staff_only(),
+    "api:grants-programme-list": signed_in(),
+    "api:grants-application-list": citizens(),
+    "api:grants-application-decide": staff_only(kwargs=grant_application_arg),
+    "api:grants-programme-pay": staff_only(kwargs=grant_programme_arg),
     "api:dashboard-totals": staff_only(),
     # The shop's owner cancels a payment or a redemption of today at shop X. The world has no
     # redemption: the owner gets 404 for a made-up id; everyone else is refused before that.

@@ -29,6 +29,7 @@ from tests.accounts.factories import (
 )
 from tests.campaigns.conftest import pledge
 from tests.campaigns.factories import CampaignFactory, CampaignShopFactory, PhaseFactory
+from tests.grants.factories import apply, jeonju_2020
 from tests.merchants.factories import ShopFactory, add_clerk, device_for
 from tests.rentals.factories import AgreementFactory, LeaseFactory, PropertyFactory
 from tests.vouchers.conftest import charge, pay
@@ -90,6 +91,9 @@ class World:
     lease: object = None
     agreement: object = None
     district: object = None
+    grant_programme: object = None
+    grant_application: object = None  # citizen A's, with a document
+    grant_document: object = None
     # strings that only some personas may ever see (checked in every response)
     markers: dict = field(default_factory=dict)  # marker -> personas who may see it
 
@@ -177,6 +181,21 @@ def build_world(city, other_city) -> World:
 
     world.district = District.objects.create(name="풍남동", ward="완산구")
 
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grants.services import document_add
+
+    world.grant_programme = jeonju_2020(staff, budget=527_158 * 3)
+    world.grant_application = apply(
+        world.grant_programme, citizen_a, identifier="7707071777777", household="보안시험 세대"
+    )
+    world.grant_document = document_add(
+        application=world.grant_application,
+        by=citizen_a,
+        label="근로계약서",
+        upload=SimpleUploadedFile("c.pdf", b"%PDF-1.4 secret", content_type="application/pdf"),
+    )
+
     world.users = {
         "citizen_a": citizen_a,
         "citizen_b": citizen_b,
@@ -214,6 +233,8 @@ def build_world(city, other_city) -> World:
         shop_y.bank_account: {"owner_y", "staff"},
         world.charge_a.order_id: {"citizen_a"},
         world.property.address: {"landlord", "owner_x", "staff"},
+        # The grant application's masked number: its applicant and grant staff only.
+        "770707-1******": {"citizen_a", "staff"},
         landlord_b.email: {"landlord_b"},
         # City-wide things nobody outside jeonju may see.
         "보안시험 캠페인": everyone_in_jeonju,

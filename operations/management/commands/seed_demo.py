@@ -25,6 +25,7 @@ DEMO_MODULES = [
     "vouchers.demo",
     "campaigns.demo",
     "rentals.demo",
+    "grants.demo",
     "dashboard.demo",
     "messaging.demo",
     "operations.demo",
