@@ -157,13 +157,17 @@ def main() -> None:
     ratio = real / floor
     print(f"floor (plain SQL, same writes): {floor:.2f} s")
     print(f"batch (grants_pay): {real:.2f} s for {batch.paid:,} grants, {batch.amount:,} won")
-    print(f"ratio: {ratio:.2f}x (target <= {TARGET_RATIO}x) {'OK' if ratio <= TARGET_RATIO else 'OVER'}")
+    print(
+        f"ratio: {ratio:.2f}x (target <= {TARGET_RATIO}x) {'OK' if ratio <= TARGET_RATIO else 'OVER'}"
+    )
     print(f"batch again: {repeat * 1000:.0f} ms, paid {again.paid}")
     print(
         f"ledger_check: {'OK' if report.ok else 'MISMATCH'} in {check:.2f} s"
         f" ({report.accounts:,} accounts, {report.entries:,} entries, {report.postings:,} postings)"
     )
-    assert batch.paid == n and again.paid == 0 and report.ok
+    assert batch.paid == n
+    assert again.paid == 0
+    assert report.ok
     assert Application.objects.filter(programme=programme, status="paid").count() == n
 
 

@@ -56,8 +56,8 @@ class GroupOutput(serializers.Serializer):
 
 class AskOutput(serializers.Serializer):
     field = serializers.CharField()
-    required = serializers.BooleanField()
-    label = serializers.CharField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class ProgrammeOutput(serializers.Serializer):

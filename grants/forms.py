@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from merchants.models import Category, SalesBracket
 
 from .models import Programme
-from .services import APPROVE, REJECT, REQUEST_DOCUMENTS, DOCUMENT_TYPES
+from .services import APPROVE, DOCUMENT_TYPES, REJECT, REQUEST_DOCUMENTS
 
 
 class ApplyForm(forms.Form):
@@ -33,7 +33,7 @@ class ApplyForm(forms.Form):
 
     def __init__(self, *args, programme: Programme, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["group"].choices = [
+        self.fields["group"].choices = [  # type: ignore[attr-defined]
             (g.code, f"{g.name} — {g.evidence}" if g.evidence else g.name)
             for g in programme.groups.all()
         ]
@@ -86,8 +86,12 @@ class ProgrammeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One line per size: 1=1757194"),
     )
-    apply_from = forms.DateField(label=_("Applications from"), widget=forms.DateInput({"type": "date"}))
-    apply_until = forms.DateField(label=_("Applications until"), widget=forms.DateInput({"type": "date"}))
+    apply_from = forms.DateField(
+        label=_("Applications from"), widget=forms.DateInput({"type": "date"})
+    )
+    apply_until = forms.DateField(
+        label=_("Applications until"), widget=forms.DateInput({"type": "date"})
+    )
     spend_until = forms.DateField(label=_("Spend until"), widget=forms.DateInput({"type": "date"}))
     budget = forms.IntegerField(label=_("Budget (won)"), min_value=1)
     groups = forms.CharField(
@@ -114,7 +118,7 @@ class ProgrammeForm(forms.Form):
     )
     max_sales_bracket = forms.ChoiceField(
         label=_("Largest annual sales of a shop"),
-        choices=[("", _("Any"))] + list(SalesBracket.choices),
+        choices=[("", _("Any")), *SalesBracket.choices],
         required=False,
     )
     cashback_on_grant = forms.BooleanField(label=_("Cashback on grant money"), required=False)
@@ -128,7 +132,9 @@ class ProgrammeForm(forms.Form):
             try:
                 table[str(int(size))] = int(won.replace(",", "").strip())
             except ValueError:
-                raise forms.ValidationError(_("Write each line as size=won, e.g. 1=1757194.")) from None
+                raise forms.ValidationError(
+                    _("Write each line as size=won, e.g. 1=1757194.")
+                ) from None
         return table
 
     def clean_groups(self) -> list[tuple[str, str, str]]:
@@ -151,4 +157,7 @@ class ImportForm(forms.Form):
             ("other_aid", _("People already on other support")),
         ],
     )
-    file = forms.FileField(label=_("CSV or Excel file"), help_text=_("A header row with identifier, health_premium, property_tax"))
+    file = forms.FileField(
+        label=_("CSV or Excel file"),
+        help_text=_("A header row with identifier, health_premium, property_tax"),
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import uuid
@@ -29,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from jeonju_prepay.db import schema_name
 from ledger.models import Account, Entry
 from ledger.money import LEDGER_MAX_AMOUNT
 from ledger.services import (
@@ -538,11 +540,7 @@ def document_add(*, application: Application, by: User, label: str, upload) -> D
         raise DocumentError(_("A document may be at most 10 MB."))
     label = (label or "").strip()[:100] or _("Evidence")
     data = upload.read()
-    relative = (
-        Path("grants")
-        / connection.schema_name
-        / f"{uuid.uuid4().hex}{DOCUMENT_TYPES[content_type]}"
-    )
+    relative = Path("grants") / schema_name() / f"{uuid.uuid4().hex}{DOCUMENT_TYPES[content_type]}"
     target = Path(settings.PRIVATE_FILES_ROOT) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
@@ -748,7 +746,7 @@ def grants_expire(*, business_date: dt.date) -> list[Expiry]:
         "pk", flat=True
     ):
         expiry = with_retries(
-            lambda pid=programme_id: _expire_one(programme_id=pid, business_date=business_date)
+            functools.partial(_expire_one, programme_id=programme_id, business_date=business_date)
         )
         if expiry is not None:
             done.append(expiry)
@@ -819,7 +817,7 @@ def expiry_notices_send(*, business_date: dt.date) -> int:
                 programme=programme, user_id=user_id, balance=balance
             )
             transaction.on_commit(
-                lambda pk=notice.pk: message_request(kind="grants.expiry_notice", object_id=pk)
+                functools.partial(message_request, kind="grants.expiry_notice", object_id=notice.pk)
             )
             sent += 1
     return sent

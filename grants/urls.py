@@ -12,8 +12,6 @@ urlpatterns = [
     path("staff/", views.staff_home, name="staff-home"),
     path("staff/new/", views.programme_new, name="staff-programme-new"),
     path("staff/<int:pk>/", views.staff_programme, name="staff-programme"),
-    path(
-        "staff/<int:pk>/<slug:action>/", views.programme_action, name="staff-programme-action"
-    ),
+    path("staff/<int:pk>/<slug:action>/", views.programme_action, name="staff-programme-action"),
     path("staff/applications/<int:pk>/", views.staff_application, name="staff-application"),
 ]

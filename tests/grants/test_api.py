@@ -65,7 +65,10 @@ def test_a_citizen_applies_once(city, programme):
         ({"programme": 999_999, "group": "day_worker", "consent": True}, "programme_not_found"),
         ({"programme": "PROGRAMME", "group": "nobody", "consent": True}, "group_unknown"),
         ({"programme": "PROGRAMME", "group": "day_worker"}, "consent_required"),
-        ({"programme": "PROGRAMME", "group": "day_worker", "consent": True, "household_size": 0}, "invalid_input"),
+        (
+            {"programme": "PROGRAMME", "group": "day_worker", "consent": True, "household_size": 0},
+            "invalid_input",
+        ),
     ],
 )
 def test_bad_applications_are_clear_4xx_and_change_nothing(city, programme, payload, code):

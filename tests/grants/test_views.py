@@ -145,7 +145,7 @@ def test_staff_set_a_programme_up_and_open_it(client_for):
 
 def test_staff_import_a_list_from_csv(client_for, programme, staff):
     application = apply(programme, CitizenFactory(), identifier="8001011111111")
-    csv = "identifier,health_premium,property_tax\n800101-1111111,120000,0\n".encode()
+    csv = b"identifier,health_premium,property_tax\n800101-1111111,120000,0\n"
     client_for(staff).post(
         f"/grants/staff/{programme.pk}/import/",
         {"kind": "income", "file": SimpleUploadedFile("list.csv", csv, content_type="text/csv")},
