@@ -87,7 +87,7 @@ def main() -> None:
             " decided_by_id, decided_at, batch_id, created_at)"
             " SELECT %s, u.id, NULL, %s, md5('p' || u.id), '', md5('h' || u.id), 1, %s,"
             " 'bench', md5('d'), now(), 'approved', '{}', '', %s, now(), NULL, now()"
-            " FROM accounts_user u WHERE u.email LIKE 'g%%@bench.kr'",
+            " FROM accounts_user u WHERE u.email ~ '^g[0-9]+@bench[.]kr$'",
             [programme.pk, group.pk, AMOUNT, staff.pk],
         )
         Programme.objects.filter(pk=programme.pk).update(committed=AMOUNT * n)
