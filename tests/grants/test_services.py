@@ -212,3 +212,25 @@ def test_expiry_returns_what_is_left_once_a_day(city):
     assert [(e.amount, e.entry_id) for e in nothing] == [(0, None)]
     assert Expiry.objects.filter(programme=programme).count() == 2
     assert ledger_check().ok
+
+
+def test_the_nightly_step_returns_the_day_after_the_deadline_and_tells_holders_before(city):
+    from grants.models import ExpiryNotice
+    from operations.nightly import step_grants
+
+    staff = StaffFactory()
+    programme = jeonju_2020(staff, budget=1_000_000, spend_until=dt.date(2030, 12, 31))
+    citizen = CitizenFactory()
+    application_decide(application=apply(programme, citizen), by=staff, decision=APPROVE)
+    grants_pay(programme=programme, by=staff)
+    # The night of 22 December closes it with the 23rd eight days before the deadline: nothing
+    # due; the next night (the 24th, seven days before) the holder is told, once.
+    assert step_grants(business_date=dt.date(2030, 12, 22), progress=None).status == "nothing_to_do"
+    told = step_grants(business_date=dt.date(2030, 12, 23), progress=None)
+    assert told.counts["notices"] == 1
+    assert ExpiryNotice.objects.get().balance == 527_158
+    assert step_grants(business_date=dt.date(2030, 12, 24), progress=None).counts["notices"] == 0
+    # The run of the deadline's own date returns it, dated the next day.
+    done = step_grants(business_date=dt.date(2030, 12, 31), progress=None)
+    assert (done.counts["programmes"], done.sums["returned"]) == (1, 527_158)
+    assert citizen_balances(user_id=citizen.pk).grant == 0
