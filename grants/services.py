@@ -688,20 +688,21 @@ def grants_pay(*, programme: Programme, by: User | None) -> PaymentBatch:
     programme's budget account to each citizen's grant account of the programme, the
     applications marked paid in the same transaction. Run twice, the second run finds nothing
     to pay (a batch of 0). The API adds an ``Idempotency-Key`` on top (a retry gets the first
-    answer). Locks the programme row, then the approved applications, then the accounts in id
-    order; a deadlock is retried."""
+    answer). Locks the programme row (which every approval updates before it marks its
+    application approved), then the accounts in id order; a deadlock is retried."""
     if by is not None:
         _require_staff(by)
 
     def attempt() -> PaymentBatch:
         with transaction.atomic():
             locked = Programme.objects.select_for_update().get(pk=programme.pk)
-            rows = list(
-                Application.objects.filter(programme=locked, status=Application.Status.APPROVED)
-                .order_by("id")
-                .select_for_update()
-                .values_list("id", "applicant_id", "amount")
+            # No lock on the applications: an approval updates the programme row (the budget
+            # promise) before it marks its application approved, so while this transaction
+            # holds that row the approved set cannot grow; nothing else changes an approved one.
+            approved = Application.objects.filter(
+                programme=locked, status=Application.Status.APPROVED
             )
+            rows = list(approved.order_by("id").values_list("id", "applicant_id", "amount"))
             batch = PaymentBatch.objects.create(programme=locked, created_by=by)
             if not rows:
                 return batch
@@ -720,9 +721,9 @@ def grants_pay(*, programme: Programme, by: User | None) -> PaymentBatch:
                 memo=f"{locked.name}: {len(rows)}"[:200],
                 savepoint=False,
             )
-            Application.objects.filter(pk__in=[r[0] for r in rows]).update(
-                status=Application.Status.PAID, batch=batch
-            )
+            marked = approved.update(status=Application.Status.PAID, batch=batch)
+            if marked != len(rows):  # cannot happen under the programme's lock; never pay blind
+                raise GrantError(_("The approved applications changed; pay again."))
             batch.paid = len(rows)
             batch.amount = total
             batch.entry_id = entry.pk
