@@ -187,11 +187,11 @@ class DecisionApi(APIView):
 
     @extend_schema(request=DecisionInput, responses={200: ApplicationOutput})
     def post(self, request, pk: int):
-        data = DecisionInput(data=request.data)
-        data.is_valid(raise_exception=True)
         application = Application.objects.filter(pk=pk).first()
         if application is None:
             raise ApplicationNotFoundError()
+        data = DecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
         decided = services.application_decide(
             application=application,
             by=request.user,
@@ -216,10 +216,10 @@ class PaymentApi(APIView):
 
     @extend_schema(request=None, responses={201: PaymentOutput}, parameters=[IDEMPOTENCY_PARAM])
     def post(self, request, pk: int):
-        key = idempotency_key_from(request)
         programme = Programme.objects.filter(pk=pk).first()
         if programme is None:
             raise ProgrammeNotFoundError()
+        key = idempotency_key_from(request)
 
         def operation():
             batch = services.grants_pay(programme=programme, by=request.user)

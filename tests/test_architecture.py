@@ -41,7 +41,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     # The nightly run and the city's operations over every programme.
     "operations": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
-    | {"campaigns", "rentals", "counter"},
+    | {"campaigns", "rentals", "counter", "grants"},
     # Reporting reads everything below it and changes no money.
     "dashboard": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
