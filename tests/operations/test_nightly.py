@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("jeonju_policy")
 
 D = dt.date(2026, 3, 10)
 NEXT = D + dt.timedelta(days=1)
-STEPS = ["settlement", "prepaid", "caps", "reconcile", "rollups"]
+STEPS = ["settlement", "prepaid", "caps", "grants", "reconcile", "rollups"]
 
 
 @pytest.fixture
@@ -54,6 +54,7 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
         ("settlement", "succeeded"),
         ("prepaid", "nothing_to_do"),
         ("caps", "succeeded"),
+        ("grants", "nothing_to_do"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),
     ]
@@ -62,6 +63,7 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
         ("settlement", "nothing_to_do"),
         ("prepaid", "nothing_to_do"),
         ("caps", "nothing_to_do"),
+        ("grants", "nothing_to_do"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),  # rewrites the date whole: the same rows
     ]
@@ -206,6 +208,7 @@ def test_a_failing_step_is_recorded_and_the_others_still_run(day_of_sales, monke
         ("settlement", "succeeded"),
         ("prepaid", "failed"),
         ("caps", "succeeded"),
+        ("grants", "nothing_to_do"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),
     ]
@@ -270,7 +273,7 @@ def test_the_dispatcher_runs_each_city_in_its_own_schema(day_of_sales, other_cit
         result = nightly_dispatch.apply(kwargs={"schemas": ["jeonju"]}).get()
     assert result == {"business_date": "2026-03-10", "cities": ["jeonju"]}
     connection.set_schema("jeonju")
-    assert JobRun.objects.filter(business_date=D, trigger="schedule").count() == 5
+    assert JobRun.objects.filter(business_date=D, trigger="schedule").count() == 6
     assert Statement.objects.filter(business_date=D).count() == 2
 
 
