@@ -69,7 +69,7 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
     ]
     assert not again.changed
     assert Entry.objects.count() == entries
-    assert [job.attempt for job in again.jobs] == [2, 2, 2, 2, 2]
+    assert [job.attempt for job in again.jobs] == [2, 2, 2, 2, 2, 2]
     settled = again.jobs[0]
     assert settled.counts["already"] == 2
     assert "Already settled: 2 statements" in job_summary(settled)
