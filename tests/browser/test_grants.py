@@ -80,7 +80,7 @@ def test_apply_approve_pay_spend_the_grant_first_and_not_at_an_excluded_shop(
 
     # At the large mart the grant is not spent, and the wallet alone holds nothing.
     _counter(owner_page, base, mart, _code(page, base), 10_000)
-    assert owner_page.locator("#counter-error").is_visible()
+    owner_page.locator("#counter-error").wait_for()
     assert not owner_page.locator("#counter-paid").count()
     page.goto(f"{base}/wallet/")
     assert "497,158원" in page.locator("#wallet-grant").inner_text()
