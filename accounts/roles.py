@@ -20,6 +20,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CITIZEN: [
         "vouchers.use_wallet",
         "campaigns.add_pledge",
+        "grants.apply_grant",
     ],
     Role.MERCHANT_OWNER: [
         "merchants.manage_shop",
@@ -45,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "districts.manage_district",
         "cards.manage_cards",
         "sales.manage_sale",
+        "grants.manage_grants",
     ],
     Role.BANK_TELLER: [],
     Role.COMMUNITY_STAFF: [],

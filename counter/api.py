@@ -42,6 +42,7 @@ class IdentifyOutput(serializers.Serializer):
     wallet_balance = serializers.IntegerField()
     principal = serializers.IntegerField()
     incentive = serializers.IntegerField()
+    grant = serializers.IntegerField(help_text="grant balances (spent first where allowed)")
     code_expires_at = serializers.DateTimeField()
 
 
@@ -163,7 +164,8 @@ class BillInput(serializers.Serializer):
 class BillOutput(serializers.Serializer):
     bill = serializers.IntegerField()
     from_prepaid = serializers.IntegerField()
-    from_wallet = serializers.IntegerField()
+    from_wallet = serializers.IntegerField(help_text="includes from_grant")
+    from_grant = serializers.IntegerField(help_text="the part a grant paid (grants app)")
     cashback = serializers.IntegerField()
     redemption_id = serializers.IntegerField(allow_null=True)
     payment_id = serializers.IntegerField(allow_null=True)

@@ -83,5 +83,6 @@ def identify_body(*, code_obj, shop) -> dict:
         "wallet_balance": balances.wallet,
         "principal": balances.principal,
         "incentive": balances.incentive,
+        "grant": balances.grant,
         "code_expires_at": code_obj.expires_at,
     }

@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("workplaces.api_urls")),
     path("", include("sales.api_urls")),
     path("", include("solidarity.api_urls")),
+    path("", include("grants.api_urls")),
 ]
 
 urlpatterns = [
@@ -42,6 +43,7 @@ urlpatterns = [
     path("workplaces/", include("workplaces.urls")),
     path("sales/", include("sales.urls")),
     path("solidarity/", include("solidarity.urls")),
+    path("grants/", include("grants.urls")),
     path("dashboard/operations/", include("operations.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("districts/", include("districts.urls")),

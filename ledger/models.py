@@ -11,13 +11,16 @@ kind                owner                  meaning of a positive balance
 ==================  =====================  ===============================================
 wallet_principal    citizen                charged money the citizen can spend or refund
 wallet_incentive    citizen                incentive and cashback the citizen can spend
+wallet_grant        citizen (shard: the    a grant (e.g. disaster basic income) the citizen
+                    grant programme's id)  can spend at the programme's shops until its
+                                           deadline; never refunded in cash
 prepaid             citizen × shop         prepaid value the citizen can redeem at the shop
 shop_payable        shop                   sales the city owes the shop (settled nightly;
                                            may go negative after a late cancellation)
 shop_payouts        shop                   paid out to the shop's bank account (cumulative)
 incentive_budget    (shard n)              incentive budget left, split into shards so that
                                            grants to different citizens do not queue on one row
-grant_budget        —                      grant money left (e.g. disaster basic income)
+grant_budget        (shard: programme id)  grant money left (e.g. disaster basic income)
 guarantee_fund      —                      money to compensate citizens of closed shops
 workplace_budget    (shard = round id)     a job-retention pledge round's incentive money left
 employer_receivable employer (user)        incentive clawed back that the employer owes
@@ -59,6 +62,7 @@ class Account(models.Model):
     class Kind(models.TextChoices):
         WALLET_PRINCIPAL = "wallet_principal", _("Wallet principal")
         WALLET_INCENTIVE = "wallet_incentive", _("Wallet incentive")
+        WALLET_GRANT = "wallet_grant", _("Wallet grant")
         PREPAID = "prepaid", _("Prepaid balance at a shop")
         PREPAID_ISSUED = "prepaid_issued", _("Prepaid value issued by a shop")
         SHOP_PAYABLE = "shop_payable", _("Shop payable")
@@ -75,7 +79,7 @@ class Account(models.Model):
         GIFT_HELD_INCENTIVE = "gift_held_incentive", _("Gift held (incentive)")
         COMMUNITY_FUND = "community_fund", _("Community fund")
 
-    USER_KINDS = (Kind.WALLET_PRINCIPAL, Kind.WALLET_INCENTIVE)
+    USER_KINDS = (Kind.WALLET_PRINCIPAL, Kind.WALLET_INCENTIVE, Kind.WALLET_GRANT)
     GIFT_HELD_KINDS = (Kind.GIFT_HELD_PRINCIPAL, Kind.GIFT_HELD_INCENTIVE)
     SHOP_KINDS = (Kind.SHOP_PAYABLE, Kind.SHOP_PAYOUTS, Kind.PREPAID_ISSUED)
     SYSTEM_KINDS = (
@@ -136,6 +140,7 @@ class Account(models.Model):
                         kind__in=[
                             "wallet_principal",
                             "wallet_incentive",
+                            "wallet_grant",
                             "employer_receivable",
                             "gift_held_principal",
                             "gift_held_incentive",
@@ -182,7 +187,15 @@ class Account(models.Model):
         if self.owner_shop_id:
             owner = f"{owner}/shop {self.owner_shop_id}" if owner else f"shop {self.owner_shop_id}"
         shard = (
-            f" #{self.shard}" if self.kind in (self.Kind.INCENTIVE_BUDGET, self.Kind.FLOAT) else ""
+            f" #{self.shard}"
+            if self.kind
+            in (
+                self.Kind.INCENTIVE_BUDGET,
+                self.Kind.FLOAT,
+                self.Kind.WALLET_GRANT,
+                self.Kind.GRANT_BUDGET,
+            )
+            else ""
         )
         if self.provider:
             owner = f"{self.provider} #{self.shard}"

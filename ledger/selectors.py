@@ -165,9 +165,11 @@ class CitizenBalances:
     principal: int = 0
     incentive: int = 0
     prepaid: int = 0  # at the shop asked about
+    grant: int = 0  # every grant programme's balance, summed
 
     @property
     def wallet(self) -> int:
+        """What the citizen charged and earned: principal and incentive (not the grant)."""
         return self.principal + self.incentive
 
 
@@ -175,9 +177,9 @@ def citizen_balances(*, user_id: int, shop_id: int | None = None) -> CitizenBala
     """A citizen's wallet balances and, with ``shop_id``, the prepaid balance at that shop."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT kind, balance FROM ledger_account WHERE owner_user_id = %s"
-            " AND (kind IN ('wallet_principal', 'wallet_incentive')"
-            "      OR (kind = 'prepaid' AND owner_shop_id = %s))",
+            "SELECT kind, SUM(balance) FROM ledger_account WHERE owner_user_id = %s"
+            " AND (kind IN ('wallet_principal', 'wallet_incentive', 'wallet_grant')"
+            "      OR (kind = 'prepaid' AND owner_shop_id = %s)) GROUP BY kind",
             [user_id, shop_id],
         )
         found = {kind: int(balance) for kind, balance in cursor.fetchall()}
@@ -185,6 +187,7 @@ def citizen_balances(*, user_id: int, shop_id: int | None = None) -> CitizenBala
         principal=found.get("wallet_principal", 0),
         incentive=found.get("wallet_incentive", 0),
         prepaid=found.get("prepaid", 0),
+        grant=found.get("wallet_grant", 0),
     )
 
 

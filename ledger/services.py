@@ -371,6 +371,32 @@ def account_ids_get_or_create(specs: Sequence[AccountSpec]) -> list[int]:
     return ids
 
 
+def user_accounts_ensure(*, kind: str, user_ids: Sequence[int], shard: int = 0) -> dict[int, int]:
+    """``{user_id: account_id}`` of the accounts of ``kind`` and ``shard`` of many citizens,
+    the missing ones created in one statement (``ledger_accounts_create``); two round trips
+    whatever the number (a grant batch pays tens of thousands at once)."""
+    if kind not in Account.USER_KINDS:
+        raise LedgerError(_("Unknown account kind."))
+    ids = sorted({int(u) for u in user_ids})
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ledger_accounts_create(%s, %s::bigint[],"
+            " array_fill(NULL::bigint, ARRAY[%s]), array_fill(%s::integer, ARRAY[%s]))",
+            [kind, ids, len(ids), shard, len(ids)],
+        )
+        cursor.execute(
+            "SELECT owner_user_id, id FROM ledger_account"
+            " WHERE owner_user_id = ANY(%s) AND owner_shop_id IS NULL AND kind = %s AND shard = %s",
+            [ids, kind, shard],
+        )
+        found = dict(cursor.fetchall())
+    if len(found) != len(ids):
+        raise AccountNotFoundError()
+    return found
+
+
 # --- Idempotent operations ---------------------------------------------------------------------
 
 

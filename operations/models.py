@@ -24,6 +24,7 @@ class JobRun(models.Model):
         SETTLEMENT = "settlement", _("Settlement")
         PREPAID = "prepaid", _("Prepaid balances")
         CAPS = "caps", _("Incentive caps")
+        GRANTS = "grants", _("Grants: returns and notices")
         RECONCILE = "reconcile", _("Reconciliation")
         ROLLUPS = "rollups", _("Dashboard figures")
         SOLIDARITY = "solidarity", _("Gifts and donations")

@@ -49,6 +49,7 @@ STEP_ORDER: tuple[str, ...] = (
     Step.PREPAID,
     Step.CAPS,
     Step.SOLIDARITY,
+    Step.GRANTS,
     Step.RECONCILE,
     Step.ROLLUPS,
 )
@@ -110,6 +111,11 @@ NOTES = {
         "(%(returned)s won); %(cashback_donations)s citizens' cashback given to the community "
         "fund (%(donated)s won)."
     ),
+    "grants_done": gettext_lazy(
+        "Grants: %(returned)s won returned from %(programmes)s programmes; %(notices)s "
+        "deadline notices sent; %(documents_purged)s documents past their retention deleted."
+    ),
+    "grants_none": gettext_lazy("No grant reached its deadline; no notice was due."),
     "interrupted": gettext_lazy("Interrupted before it finished; the next run completes it."),
     "error": gettext_lazy("The step failed. See the error below."),
 }
@@ -217,6 +223,24 @@ def step_caps(*, business_date: date, progress: Progress | None) -> StepResult:
     return StepResult(status, report.note, counts, sums)
 
 
+def step_grants(*, business_date: date, progress: Progress | None) -> StepResult:
+    """Grant programmes (grants app): the day after a spending deadline, what is left goes back
+    to the programme's budget (one entry per programme per day); holders are told
+    ``notice_days`` before; documents past their retention are deleted. The returns are dated
+    the day after ``business_date``: the first day after a deadline that was that day."""
+    from grants.services import documents_purge, expiry_notices_send, grants_expire
+
+    next_day = business_date + timedelta(days=1)
+    expiries = grants_expire(business_date=next_day)
+    notices = expiry_notices_send(business_date=next_day)
+    purged = documents_purge(today=next_day)
+    counts = {"programmes": len(expiries), "notices": notices, "documents_purged": purged}
+    sums = {"returned": sum(e.amount for e in expiries)}
+    if expiries or notices or purged:
+        return StepResult(Status.SUCCEEDED, "grants_done", counts, sums)
+    return StepResult(Status.NOTHING_TO_DO, "grants_none", counts, sums)
+
+
 def step_reconcile(*, business_date: date, progress: Progress | None) -> StepResult:
     """Each payment provider's books against its clearing accounts (this posts the provider's
     payouts and applies what it did that the ledger lacks, so it comes first), then the whole
@@ -303,6 +327,7 @@ STEPS: dict[str, Callable[..., StepResult]] = {
     Step.SETTLEMENT: step_settlement,
     Step.PREPAID: step_prepaid,
     Step.CAPS: step_caps,
+    Step.GRANTS: step_grants,
     Step.RECONCILE: step_reconcile,
 }
 

@@ -31,6 +31,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "campaigns": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"},
     "rentals": BASE | {"cities", "accounts", "ledger", "messaging", "districts", "merchants"},
+    # Grants pay into the wallet's grant balance; the wallet spends it through its SQL hook.
+    "grants": BASE
+    | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"},
     # Cards, paper notes and desks: other forms of the wallet's money, on the wallet's rules.
     "cards": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"},
@@ -45,18 +48,18 @@ MAY_IMPORT: dict[str, set[str]] = {
     # The nightly run and the city's operations over every programme.
     "operations": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
-    | {"campaigns", "rentals", "counter", "cards"},
+    | {"campaigns", "rentals", "counter", "cards", "grants"},
     # Reporting reads everything below it and changes no money.
     "dashboard": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
-    | {"campaigns", "rentals", "counter", "operations", "cards"},
+    | {"campaigns", "rentals", "counter", "operations", "cards", "grants"},
     # Gifts, donations, relays and statements use the wallet, campaigns and shops, and take
     # part in the nightly run through its registry (as the dashboard does).
     "solidarity": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
     | {"campaigns", "operations"},
 }
-DOMAIN = {"merchants", "vouchers", "campaigns", "rentals", "workplaces"}
+DOMAIN = {"merchants", "vouchers", "campaigns", "rentals", "workplaces", "grants"}
 # The project package wires everything together (settings, URLs, metrics); its helpers below
 # are the base every app uses, and import no app themselves.
 PROJECT_HELPERS = ("db.py", "exceptions.py", "sql.py", "formatting.py", "korean.py", "http.py")

@@ -313,6 +313,8 @@ class Payment(models.Model):
     amount = models.BigIntegerField()
     from_principal = models.BigIntegerField()
     from_incentive = models.BigIntegerField()
+    # Paid from a grant balance (grants app; spent first where the programme allows the shop).
+    from_grant = models.BigIntegerField(default=0, db_default=0)
     cashback = models.BigIntegerField(default=0)
     method = models.CharField(max_length=20, choices=Method.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.COMPLETED)
@@ -339,8 +341,13 @@ class Payment(models.Model):
                 condition=Q(amount__gt=0)
                 & Q(from_principal__gte=0)
                 & Q(from_incentive__gte=0)
+                & Q(from_grant__gte=0)
                 & Q(cashback__gte=0)
-                & Q(amount=models.F("from_principal") + models.F("from_incentive")),
+                & Q(
+                    amount=models.F("from_principal")
+                    + models.F("from_incentive")
+                    + models.F("from_grant")
+                ),
                 name="vouchers_payment_split_adds_up",
             ),
         ]

@@ -45,10 +45,11 @@ class WalletSummary:
     month: MonthFigures | None
     rules: Rules | None
     pin_set: bool
+    grant: int = 0  # grant programmes' balances (spent first where a programme allows)
 
     @property
     def balance(self) -> int:
-        return self.principal + self.incentive
+        return self.principal + self.incentive + self.grant
 
     def as_dict(self) -> dict:
         month = self.month
@@ -56,6 +57,7 @@ class WalletSummary:
             "balance": self.balance,
             "principal": self.principal,
             "incentive": self.incentive,
+            "grant": self.grant,
             "month": None
             if month is None
             else {
@@ -110,6 +112,7 @@ def wallet_summary(*, user, today: date | None = None) -> WalletSummary:
     return WalletSummary(
         principal=balances.principal,
         incentive=balances.incentive,
+        grant=balances.grant,
         month=month,
         rules=rules,
         pin_set=bool(wallet and wallet.pin_hash),

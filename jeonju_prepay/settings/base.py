@@ -62,6 +62,7 @@ TENANT_APPS = [
     "campaigns",
     "cards",
     "sales",
+    "grants",
     "counter",
     "rentals",
     "workplaces",

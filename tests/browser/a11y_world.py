@@ -74,6 +74,8 @@ class A11yWorld:
     help_request: object = None
     sale: object = None  # open, first come: the citizen holds a ticket
     lottery: object = None  # open, by lottery: the citizen has not applied
+    grant_programme: object = None
+    grant_application: object = None
 
     def __getattr__(self, name):
         users = self.__dict__.get("users", {})
@@ -185,6 +187,23 @@ def build_a11y_world() -> A11yWorld:
         worker=citizen, former_workplace="완산상사", wanted_industry="food"
     )
     world.sale, world.lottery = _sales(citizen)
+    # A grant paid to the citizen (and shown in the wallet), with its evidence.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grants.services import APPROVE, application_decide, document_add, grants_pay
+    from tests.grants.factories import apply, jeonju_2020
+
+    world.grant_programme = jeonju_2020(staff, budget=527_158 * 10)
+    world.grant_application = apply(world.grant_programme, citizen)
+    document_add(
+        application=world.grant_application,
+        by=citizen,
+        label="근로계약서",
+        upload=SimpleUploadedFile("c.pdf", b"%PDF-1.4", content_type="application/pdf"),
+    )
+    application_decide(application=world.grant_application, by=staff, decision=APPROVE)
+    grants_pay(programme=world.grant_programme, by=staff)
+    apply(world.grant_programme, CitizenFactory(name="정신청"))  # one waiting in the queue
 
     world.shop = shop
     world.users = {

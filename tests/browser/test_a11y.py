@@ -185,6 +185,14 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "workplaces:case": by("staff", kwargs=lambda w: {"case_id": w.case.pk}),
     "workplaces:import": by("staff"),
     "workplaces:help-match": by("staff", kwargs=lambda w: {"request_id": w.help_request.pk}),
+    # --- grants ---------------------------------------------------------------------------
+    "grants:home": by("citizen", "staff"),
+    "grants:apply": by("citizen", kwargs=lambda w: {"pk": w.grant_programme.pk}),
+    "grants:application": by("citizen", kwargs=lambda w: {"pk": w.grant_application.pk}),
+    "grants:staff-home": by("staff"),
+    "grants:staff-programme-new": by("staff"),
+    "grants:staff-programme": by("staff", kwargs=lambda w: {"pk": w.grant_programme.pk}),
+    "grants:staff-application": by("staff", kwargs=lambda w: {"pk": w.grant_application.pk}),
     # --- dashboard, districts ------------------------------------------------------------
     # The 403 page: a citizen on the staff's dashboard.
     "dashboard:home": (*by("staff"), Visit("citizen", status=403)),
@@ -212,6 +220,8 @@ POST_ONLY = "takes a form's POST and redirects: its page is the one the form is 
 EXCUSED: dict[str, str] = {
     "healthz": "JSON health check for the load balancer",
     "set_language": POST_ONLY,
+    "grants:staff-programme-action": POST_ONLY,
+    "grants:document": "a private file (PDF or image) for its applicant and grant staff",
     "api-schema": "OpenAPI document (YAML)",
     "account_request_reauthentication_code": "off: login by code is not enabled",
     "account_confirm_reauthentication_code": "off: login by code is not enabled",

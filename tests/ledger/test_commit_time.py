@@ -89,3 +89,24 @@ def test_balanced_raw_sql_written_in_several_statements_is_committed(live_city):
     # The trigger kept the stored balances equal to the postings.
     assert Account.objects.get(pk=wallet.pk).balance == 200
     assert Account.objects.get(pk=world.pk).balance == -200
+
+
+def test_a_posting_added_after_its_entry_was_checked_is_checked_again(live_city):
+    """The check sums an entry once per transaction and skips the postings that sum covered;
+    a posting added afterwards (a higher id) is not covered and is checked at COMMIT."""
+    world, wallet = SystemAccountFactory(), WalletAccountFactory()
+    with refused_at_commit("unbalanced") as cursor:
+        entry_id = raw_entry(cursor, "checked-then-changed")
+        cursor.execute(
+            "INSERT INTO ledger_posting (entry_id, account_id, amount, business_date)"
+            " VALUES (%s, %s, 100, CURRENT_DATE), (%s, %s, -100, CURRENT_DATE)",
+            [entry_id, wallet.pk, entry_id, world.pk],
+        )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # checked now: balanced
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute(
+            "INSERT INTO ledger_posting (entry_id, account_id, amount, business_date)"
+            " VALUES (%s, %s, 1, CURRENT_DATE)",
+            [entry_id, wallet.pk],
+        )
+    assert not Entry.objects.filter(idempotency_key="checked-then-changed").exists()

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("jeonju_policy")
 
 D = dt.date(2026, 3, 10)
 NEXT = D + dt.timedelta(days=1)
-STEPS = ["settlement", "prepaid", "caps", "solidarity", "reconcile", "rollups"]
+STEPS = ["settlement", "prepaid", "caps", "solidarity", "grants", "reconcile", "rollups"]
 
 
 @pytest.fixture
@@ -55,6 +55,7 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
         ("prepaid", "nothing_to_do"),
         ("caps", "succeeded"),
         ("solidarity", "nothing_to_do"),
+        ("grants", "nothing_to_do"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),
     ]
@@ -64,6 +65,7 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
         ("prepaid", "nothing_to_do"),
         ("caps", "nothing_to_do"),
         ("solidarity", "nothing_to_do"),
+        ("grants", "nothing_to_do"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),  # rewrites the date whole: the same rows
     ]
@@ -209,6 +211,7 @@ def test_a_failing_step_is_recorded_and_the_others_still_run(day_of_sales, monke
         ("prepaid", "failed"),
         ("caps", "succeeded"),
         ("solidarity", "nothing_to_do"),
+        ("grants", "nothing_to_do"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),
     ]

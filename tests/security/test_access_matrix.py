@@ -155,6 +155,8 @@ def own_workplace() -> Row:
 sale_arg = lambda w: {"sale_id": w.sale.pk}  # noqa: E731
 ticket_arg = lambda w: {"sale_id": w.sale.pk, "ticket": w.ticket_a.number}  # noqa: E731
 AGREEMENT_PARTIES = {"landlord", "owner_x", "staff"}
+grant_programme_arg = lambda w: {"pk": w.grant_programme.pk}  # noqa: E731
+grant_application_arg = lambda w: {"pk": w.grant_application.pk}  # noqa: E731
 
 CITY_TABLE: dict[str, Row] = {
     # --- No app ---------------------------------------------------------------------------
@@ -398,6 +400,26 @@ CITY_TABLE: dict[str, Row] = {
     "solidarity:relay-tree": signed_in(kwargs=campaign_arg),
     # No such invitation in this world: 404 for everyone.
     "solidarity:relay-join": row(default=MISSING, kwargs=lambda w: {"nomination_id": 999_999}),
+    # --- grants ---------------------------------------------------------------------------
+    "grants:home": signed_in(),
+    "grants:apply": citizens(kwargs=grant_programme_arg),
+    # Citizen A's application: hers alone (staff review it on their own page).
+    "grants:application": row(ok={"citizen_a"}, default=MISSING, kwargs=grant_application_arg),
+    # A private document: its applicant and grant staff; everyone else 404 (names nothing).
+    "grants:document": row(
+        ok={"citizen_a", "staff"},
+        default=MISSING,
+        kwargs=lambda w: {"pk": w.grant_document.pk},
+        other=MISSING,
+    ),
+    "grants:staff-home": staff_only(),
+    "grants:staff-programme-new": staff_only(),
+    "grants:staff-programme": staff_only(kwargs=grant_programme_arg),
+    # An empty POST of an import: a message, nothing changes.
+    "grants:staff-programme-action": staff_only(
+        kwargs=lambda w: {"pk": w.grant_programme.pk, "action": "import"}
+    ),
+    "grants:staff-application": staff_only(kwargs=grant_application_arg),
     # --- API ------------------------------------------------------------------------------
     "api:auth-token": public(),
     "api:counter-identify": devices_only(),
@@ -434,6 +456,10 @@ CITY_TABLE: dict[str, Row] = {
     "api:workplaces-report-create": row(
         ok={"owner_x"}, forbidden=DEVICES, default=MISSING, kwargs=workplace_arg
     ),
+    "api:grants-programme-list": signed_in(),
+    "api:grants-application-list": citizens(),
+    "api:grants-application-decide": staff_only(kwargs=grant_application_arg),
+    "api:grants-programme-pay": staff_only(kwargs=grant_programme_arg),
     "api:dashboard-totals": staff_only(),
     "api:sales": staff_only(),
     "api:sale": staff_only(kwargs=sale_arg),

@@ -31,6 +31,7 @@ from tests.accounts.factories import (
 )
 from tests.campaigns.conftest import pledge
 from tests.campaigns.factories import CampaignFactory, CampaignShopFactory, PhaseFactory
+from tests.grants.factories import apply, jeonju_2020
 from tests.merchants.factories import ShopFactory, add_clerk, device_for
 from tests.rentals.factories import AgreementFactory, LeaseFactory, PropertyFactory
 from tests.vouchers.conftest import charge, pay
@@ -108,6 +109,9 @@ class World:
     help_request: object = None
     sale: object = None  # an open first-come sale in which citizen A holds a ticket
     ticket_a: object = None
+    grant_programme: object = None
+    grant_application: object = None  # citizen A's, with a document
+    grant_document: object = None
     # strings that only some personas may ever see (checked in every response)
     markers: dict = field(default_factory=dict)  # marker -> personas who may see it
 
@@ -226,6 +230,21 @@ def build_world(city, other_city) -> World:
         by=staff, face_value=10_000, count=2, expires_on=dt.date(2035, 12, 31)
     )
 
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grants.services import document_add
+
+    world.grant_programme = jeonju_2020(staff, budget=527_158 * 3)
+    world.grant_application = apply(
+        world.grant_programme, citizen_a, identifier="7707071777777", household="보안시험 세대"
+    )
+    world.grant_document = document_add(
+        application=world.grant_application,
+        by=citizen_a,
+        label="근로계약서",
+        upload=SimpleUploadedFile("c.pdf", b"%PDF-1.4 secret", content_type="application/pdf"),
+    )
+
     world.users = {
         "citizen_a": citizen_a,
         "citizen_b": citizen_b,
@@ -263,6 +282,8 @@ def build_world(city, other_city) -> World:
         shop_y.bank_account: {"owner_y", "staff"},
         world.charge_a.order_id: {"citizen_a"},
         world.property.address: {"landlord", "owner_x", "staff"},
+        # The grant application's masked number: its applicant and grant staff only.
+        "770707-1******": {"citizen_a", "staff"},
         landlord_b.email: {"landlord_b"},
         # A worker's confidential report: staff only, never the employer.
         "비밀제보 해고통보 받음": {"staff"},

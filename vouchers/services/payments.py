@@ -81,8 +81,10 @@ def wallet_pay(
 ) -> IdempotentResult:
     """Pay ``amount`` from the citizen's wallet to ``shop``, with cashback, once per ``idem``.
 
-    Principal and incentive are spent in proportion to their balances (the won that rounding
-    leaves goes to principal). Cashback is the rate for the shop's class and the citizen's group,
+    A grant balance the shop may take (``wallet_grant_source()``: the grants app's rules) pays
+    first; the rest comes from principal and incentive in proportion to their balances (the won
+    that rounding leaves goes to principal). Cashback is not given on the grant's part unless
+    its programme says so. Cashback is the rate for the shop's class and the citizen's group,
     within the monthly cap and what the budget holds, credited at once as incentive. The locked
     part runs in the database in one call (``wallet_pay()``, vouchers migration 0002); this
     function decides the rates from the policy, creates what a first payment lacks, and retries

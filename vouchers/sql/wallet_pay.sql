@@ -8,21 +8,26 @@
 --  1. the idempotency key is claimed (idempotency_claim: or its answer replayed, or JP002);
 --  2. the shop must be approved and the customer's code, if any, is spent once
 --     (payment_code_spend: JP101, JP102, JP103);
---  3. the citizen's usage row for the month is locked, then the accounts in id order
---     (ledger_wallet_accounts_lock): the lock order of every money path;
---  4. the amount is split between principal and incentive in proportion to their balances,
---     the incentive part rounded down, principal takes the rest (money_split_second: the rule
---     of ledger/money.py);
---  5. cashback is the rate of the amount (money_apply_rate), within the month's cap, drawn from
---     the budget (ledger_budget_draw: the citizen's shard, then others nobody holds);
---  6. one entry through ledger_post(): the shop's payable +amount, principal -its part, the
---     incentive account the cashback less its part (one posting per account; none when they
---     are equal), the budget shard(s) -cashback;
+--  3. the citizen's usage row for the month is locked; wallet_grant_source() names the grant
+--     programme whose balance may pay at this shop today (a hook: vouchers' own version names
+--     none, the grants app replaces it; see vouchers/sql/wallet_grant_source.sql); then the
+--     accounts in id order, the grant account with them (ledger_wallet_grant_accounts_lock):
+--     the lock order of every money path;
+--  4. the grant pays first, as much of the amount as it holds; the rest is split between
+--     principal and incentive in proportion to their balances, the incentive part rounded
+--     down, principal takes the rest (money_split_second: the rule of ledger/money.py);
+--  5. cashback is the rate of the amount not paid by the grant (of the whole amount when the
+--     programme allows cashback on grant money) (money_apply_rate), within the month's cap,
+--     drawn from the budget (ledger_budget_draw: the citizen's shard, then others nobody holds);
+--  6. one entry through ledger_post(): the shop's payable +amount, the grant -its part,
+--     principal -its part, the incentive account the cashback less its part (one posting per
+--     account; none when they are equal), the budget shard(s) -cashback;
 --  7. the payment row and the stored answer (idempotency_answer).
 --
 -- p_claim = false when the caller holds the idempotency key in its own transaction (a pledge,
 -- a redemption's wallet part). Errors: JP001 insufficient balance (DETAIL the principal
--- account, HINT what the wallet holds), JP002, JP101-JP103, JP198 an account is missing,
+-- account, HINT what the wallet holds for this shop: principal, incentive and the usable
+-- grant), JP002, JP101-JP103, JP198 an account is missing,
 -- JP199 the usage row is missing (the caller creates what is missing and calls again).
 CREATE OR REPLACE FUNCTION wallet_pay(
     p_user bigint, p_shop bigint, p_amount bigint, p_method text,
@@ -35,6 +40,9 @@ SET search_path FROM CURRENT AS $$
 DECLARE
     v_claim record;
     v_usage record;
+    v_source record;
+    v_from_grant bigint;
+    v_rest bigint;
     v_acc record;
     v_draw record;
     v_from_principal bigint;
@@ -62,19 +70,25 @@ BEGIN
         RAISE EXCEPTION 'usage row missing' USING ERRCODE = 'JP199';
     END IF;
 
-    SELECT * INTO v_acc FROM ledger_wallet_accounts_lock(p_user, p_shop, p_shard);
-    IF v_acc.located <> 4 THEN
+    SELECT * INTO v_source FROM wallet_grant_source(p_user, p_shop, p_business_date);
+    SELECT * INTO v_acc
+      FROM ledger_wallet_grant_accounts_lock(p_user, p_shop, p_shard, v_source.programme);
+    IF v_acc.located <> 4 + (v_source.programme IS NOT NULL)::integer THEN
         RAISE EXCEPTION 'accounts missing' USING ERRCODE = 'JP198';
     END IF;
-    IF v_acc.principal + v_acc.incentive < p_amount THEN
+    v_from_grant := LEAST(p_amount, v_acc.grant_balance);
+    v_rest := p_amount - v_from_grant;
+    IF v_acc.principal + v_acc.incentive < v_rest THEN
         RAISE EXCEPTION 'insufficient balance' USING ERRCODE = 'JP001',
-            DETAIL = v_acc.principal_id::text, HINT = (v_acc.principal + v_acc.incentive)::text;
+            DETAIL = v_acc.principal_id::text,
+            HINT = (v_acc.principal + v_acc.incentive + v_acc.grant_balance)::text;
     END IF;
 
-    v_from_incentive := money_split_second(p_amount, v_acc.principal, v_acc.incentive);
-    v_from_principal := p_amount - v_from_incentive;
+    v_from_incentive := money_split_second(v_rest, v_acc.principal, v_acc.incentive);
+    v_from_principal := v_rest - v_from_incentive;
 
-    v_want := LEAST(money_apply_rate(p_amount, p_rate_bp),
+    v_want := LEAST(money_apply_rate(CASE WHEN v_source.cashback THEN p_amount ELSE v_rest END,
+                                     p_rate_bp),
                     GREATEST(0, p_cashback_cap - v_usage.cashback));
     SELECT * INTO v_draw
       FROM ledger_budget_draw(p_user, v_acc.shard_id, v_acc.shard_balance, v_want);
@@ -82,6 +96,10 @@ BEGIN
 
     v_accounts := ARRAY[v_acc.payable_id];
     v_amounts := ARRAY[p_amount];
+    IF v_from_grant > 0 THEN
+        v_accounts := v_accounts || v_acc.grant_id;
+        v_amounts := v_amounts || (-v_from_grant);
+    END IF;
     IF v_from_principal > 0 THEN
         v_accounts := v_accounts || v_acc.principal_id;
         v_amounts := v_amounts || (-v_from_principal);
@@ -99,9 +117,10 @@ BEGIN
                            p_device, p_memo, NULL, v_accounts, v_amounts);
 
     INSERT INTO vouchers_payment (user_id, shop_id, amount, from_principal, from_incentive,
-        cashback, method, status, device_id, actor_id, business_date, created_at, entry_id,
+        from_grant, cashback, method, status, device_id, actor_id, business_date, created_at, entry_id,
         cashback_entry_id)
-    VALUES (p_user, p_shop, p_amount, v_from_principal, v_from_incentive, v_cashback, p_method,
+    VALUES (p_user, p_shop, p_amount, v_from_principal, v_from_incentive, v_from_grant,
+        v_cashback, p_method,
         'completed', p_device, p_actor, p_business_date, now(), v_entry, NULL)
     RETURNING id INTO v_payment;
 
@@ -111,12 +130,14 @@ BEGIN
         'cashback', v_cashback,
         'from_principal', v_from_principal,
         'from_incentive', v_from_incentive,
+        'from_grant', v_from_grant,
         'shop', jsonb_build_object('id', p_shop),
         'method', p_method,
         'business_date', to_char(p_business_date, 'YYYY-MM-DD'),
         'wallet_balance', jsonb_build_object(
             'principal', v_acc.principal - v_from_principal,
-            'incentive', v_acc.incentive - v_from_incentive + v_cashback));
+            'incentive', v_acc.incentive - v_from_incentive + v_cashback,
+            'grant', v_acc.grant_balance - v_from_grant));
     IF p_claim THEN
         RETURN idempotency_answer(v_claim.record_id, 201, v_body);
     END IF;

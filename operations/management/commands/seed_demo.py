@@ -28,6 +28,7 @@ DEMO_MODULES = [
     "sales.demo",
     "rentals.demo",
     "workplaces.demo",
+    "grants.demo",
     "dashboard.demo",
     "messaging.demo",
     "operations.demo",
