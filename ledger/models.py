@@ -185,6 +185,7 @@ class Entry(models.Model):
         REVERSAL = "reversal", _("Reversal")
         ADJUSTMENT = "adjustment", _("Adjustment")
         PROVIDER_PAYOUT = "provider_payout", _("Payout from a payment provider")
+        SHOP_PAYMENT = "shop_payment", _("Shop-to-shop payment")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     business_date = models.DateField(_("business date (Asia/Seoul)"))
