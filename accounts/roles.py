@@ -40,5 +40,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rentals.verify_agreement",
         "ledger.view_ledger",
         "districts.manage_district",
+        "fraud.review_case",
     ],
 }

@@ -133,3 +133,13 @@ def shop_payments_of(shop: Shop, *, limit: int = 50) -> QuerySet[ShopPayment]:
         .select_related("payer", "payee")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def shop_unsettled(shop: Shop) -> int:
+    """What the city owes the shop now and has not settled (its ``shop_payable`` balance)."""
+    from ledger.models import Account
+
+    row = Account.objects.filter(kind=Account.Kind.SHOP_PAYABLE, owner_shop_id=shop.pk).values_list(
+        "balance", flat=True
+    )
+    return int(row.first() or 0)

@@ -26,6 +26,7 @@ class JobRun(models.Model):
         CAPS = "caps", _("Incentive caps")
         RECONCILE = "reconcile", _("Reconciliation")
         ROLLUPS = "rollups", _("Dashboard figures")
+        FRAUD = "fraud", _("Cash-out signals")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")

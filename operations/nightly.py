@@ -50,6 +50,7 @@ STEP_ORDER: tuple[str, ...] = (
     Step.CAPS,
     Step.RECONCILE,
     Step.ROLLUPS,
+    Step.FRAUD,  # registered by the fraud app; it reads the day's payments and opens cases
 )
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -104,6 +105,10 @@ NOTES = {
     "rollups_refreshed": gettext_lazy(
         "Dashboard figures refreshed for %(dates)s dates (%(shop_rows)s shop rows)."
     ),
+    "fraud_cases": gettext_lazy(
+        "%(opened)s new cash-out cases and %(updated)s updated, from %(payments)s payments."
+    ),
+    "fraud_none": gettext_lazy("No new cash-out signals in %(payments)s payments."),
     "interrupted": gettext_lazy("Interrupted before it finished; the next run completes it."),
     "error": gettext_lazy("The step failed. See the error below."),
 }

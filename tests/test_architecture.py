@@ -43,6 +43,11 @@ MAY_IMPORT: dict[str, set[str]] = {
     "dashboard": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
     | {"campaigns", "rentals", "counter", "operations"},
+    # Cash-out detection watches the programmes, holds and suspends shops, claws incentive
+    # back; it registers a nightly step, so it sits above operations, beside the dashboard.
+    "fraud": BASE
+    | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
+    | {"campaigns", "rentals", "counter", "operations"},
 }
 DOMAIN = {"merchants", "vouchers", "campaigns", "rentals"}
 # The project package wires everything together (settings, URLs, metrics); its helpers below

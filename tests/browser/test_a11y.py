@@ -98,6 +98,8 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "merchants:invitation-accept": by("citizen", kwargs=lambda w: {"token": w.invitation_token}),
     "merchants:review-list": by("staff"),
     "merchants:policy": by("staff"),
+    "merchants:shop-payment-policy": by("staff"),
+    "merchants:shop-pay": by("owner", kwargs=shop),
     "merchants:review-detail": by("staff", kwargs=lambda w: {"shop_id": w.pending_shop.pk}),
     "merchants:shop-detail": by("owner", "clerk", kwargs=shop),
     "merchants:shop-edit": by("owner", kwargs=shop),

@@ -205,3 +205,19 @@ def test_racing_payments_never_spend_more_than_the_unsettled_balance(live_city):
     assert sum(payable(p) for p in payees) == 90_000
     assert ShopPayment.objects.count() == 3
     assert ledger_check().ok
+
+
+def test_the_owner_pays_from_the_page_and_a_double_submit_pays_once(world, client_for):
+    _citizen, bakery, mill = world
+    client = client_for(bakery.owner)
+    page = client.get(f"/shops/{bakery.pk}/pay/?to={mill.public_code}").content.decode()
+    assert "120,000원" in page and mill.public_code in page
+    form = {"payee_code": mill.public_code, "amount": "20000", "idempotency_key": "page-1"}
+    for _ in range(2):
+        response = client.post(f"/shops/{bakery.pk}/pay/", form)
+        assert response.status_code == 302
+    assert payable(bakery) == 100_000 and ShopPayment.objects.count() == 1
+    refused = client.post(f"/shops/{bakery.pk}/pay/", {**form, "amount": "999999", "idempotency_key": "page-2"})
+    assert refused.status_code == 200
+    assert 'role="alert"' in refused.content.decode()
+    assert payable(bakery) == 100_000

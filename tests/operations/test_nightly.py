@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("jeonju_policy")
 
 D = dt.date(2026, 3, 10)
 NEXT = D + dt.timedelta(days=1)
-STEPS = ["settlement", "prepaid", "caps", "reconcile", "rollups"]
+STEPS = ["settlement", "prepaid", "caps", "reconcile", "rollups", "fraud"]
 
 
 @pytest.fixture
@@ -56,6 +56,7 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
         ("caps", "succeeded"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),
+        ("fraud", "nothing_to_do"),
     ]
     assert (first.changed, first.failed) == (True, False)
     assert statuses(again.jobs) == [
@@ -64,10 +65,11 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
         ("caps", "nothing_to_do"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),  # rewrites the date whole: the same rows
+        ("fraud", "nothing_to_do"),
     ]
     assert not again.changed
     assert Entry.objects.count() == entries
-    assert [job.attempt for job in again.jobs] == [2, 2, 2, 2, 2]
+    assert [job.attempt for job in again.jobs] == [2, 2, 2, 2, 2, 2]
     settled = again.jobs[0]
     assert settled.counts["already"] == 2
     assert "Already settled: 2 statements" in job_summary(settled)
@@ -208,6 +210,7 @@ def test_a_failing_step_is_recorded_and_the_others_still_run(day_of_sales, monke
         ("caps", "succeeded"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),
+        ("fraud", "nothing_to_do"),
     ]
     assert "disk on fire" in summary.jobs[1].error
 

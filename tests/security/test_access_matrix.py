@@ -169,6 +169,8 @@ CITY_TABLE: dict[str, Row] = {
     ),
     "merchants:review-list": staff_only(),
     "merchants:policy": staff_only(),
+    "merchants:shop-payment-policy": staff_only(),
+    "merchants:shop-pay": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
     "merchants:review-detail": staff_only(kwargs=shop_arg),
     "merchants:shop-detail": shop_x(),
     "merchants:shop-edit": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
