@@ -12,9 +12,9 @@ What a decision does
 - confirm: the holds are released as above, then the incentive the case's evidence earned is
   clawed back through the reversal path: each charge's incentive entry named in the evidence
   is reversed (``entry_reverse``), and the cashback of the case's payments is returned to the
-  budget shard in one ``adjustment`` entry, both no more than the citizen still holds (what is
-  already spent is recorded as not recovered); the subject shop is suspended
-  (``shop_review``) and its settlement stays held.
+  budget shard; what the citizen spent of it at the case's shop comes back from that shop's
+  held payable (``_claw_back`` says exactly how; what can be found nowhere is recorded as not
+  recovered); the subject shop is suspended (``shop_review``) and its settlement stays held.
 
 Each decision is one transaction and one ``CaseDecision`` row whose ``effects`` name every
 entry and shop it touched. Ledger keys are ``fraud:<what>:<case>:<id>``, so a retried decision
@@ -33,8 +33,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from ledger.exceptions import InsufficientBalanceError
-from ledger.models import Entry
-from ledger.services import Leg, entry_post, entry_reverse
+from ledger.models import Account, Entry
+from ledger.services import Leg, account_get_or_create, entry_post, entry_reverse
 from merchants.models import Shop
 from merchants.services import shop_review
 from merchants.shop_payments import shop_settlement_hold
@@ -192,61 +192,93 @@ def _release_shops(case: Case, by: User, *, keep: set[int]) -> list[int]:
     return released
 
 
+def _evidence_charges(case: Case) -> set[int]:
+    charges: set[int] = set()
+    for signal in case.signals:
+        evidence = signal.get("evidence") or {}
+        if "charge" in evidence and signal.get("kind") == "fast_after_charge":
+            charges.add(int(evidence["charge"]))
+        charges |= {int(c) for c in evidence.get("charges", [])}
+    return charges
+
+
 def _claw_back(case: Case, user_id: int, by: User) -> dict:
-    """Take back the incentive the case's evidence earned the citizen, no more than they hold:
-    the evidence's charges' incentive entries reversed, its payments' cashback returned."""
-    evidence_charges = {
-        s["evidence"]["charge"]
-        for s in case.signals
-        if isinstance(s.get("evidence"), dict) and "charge" in s["evidence"]
-    }
-    for s in case.signals:
-        evidence_charges |= set(s.get("evidence", {}).get("charges", []))
-    reversed_entries, not_recovered = [], 0
-    for charge in Charge.objects.filter(
-        pk__in=evidence_charges, user_id=user_id, incentive_entry__isnull=False
-    ).select_related("incentive_entry"):
-        try:
-            entry = entry_reverse(
-                entry=charge.incentive_entry,
-                idempotency_key=_shard_key(case, "clawback-charge", charge.pk),
+    """Take back the incentive the case's evidence earned the citizen: the incentive of the
+    evidence's charges and the cashback of the case's payments. What the citizen spent of it at
+    the case's shop is taken from that shop's payable (held, so still there); the rest from the
+    citizen's wallet, no more than it holds. A charge's incentive still whole in the wallet is
+    taken back by reversing its entry (``entry_reverse``); anything else by an ``adjustment``
+    entry to the citizen's budget shard. Returns what was recovered and what was not."""
+    charges = list(
+        Charge.objects.filter(pk__in=_evidence_charges(case), user_id=user_id, incentive__gt=0)
+        .select_related("incentive_entry")
+        .order_by("pk")
+    )
+    payments = Payment.objects.filter(
+        pk__in=case.payment_ids, user_id=user_id, status=Payment.Status.COMPLETED
+    )
+    cashback = payments.aggregate(total=Sum("cashback"))["total"] or 0
+    earned = sum(c.incentive for c in charges) + cashback
+    result: dict = {"user": user_id, "earned": earned, "from_shop": 0, "from_wallet": 0}
+    entries: list[int] = []
+    if case.subject == Case.Subject.SHOP and earned:
+        spent_here = (
+            payments.filter(shop_id=case.shop_id).aggregate(total=Sum("from_incentive"))["total"]
+            or 0
+        )
+        held = wallet_lock(user_id=user_id, shard=True, accounts=[_payable_id(case.shop_id)])
+        payable = held.balances[_payable_id(case.shop_id)]
+        take = max(0, min(spent_here, earned, payable))
+        if take:
+            assert held.shard_id is not None
+            entries.append(
+                entry_post(
+                    kind=Entry.Kind.ADJUSTMENT,
+                    legs=[Leg(_payable_id(case.shop_id), -take), Leg(held.shard_id, take)],
+                    idempotency_key=_shard_key(case, "clawback-shop", user_id),
+                    actor=by,
+                    memo=f"incentive spent at the shop clawed back, case #{case.pk}",
+                ).pk
+            )
+        result["from_shop"] = take
+    left = earned - result["from_shop"]
+    held = wallet_lock(user_id=user_id, shard=True)
+    balance = held.incentive
+    for charge in charges:
+        if left <= 0:
+            break
+        if charge.incentive_entry is not None and charge.incentive <= min(balance, left):
+            entries.append(
+                entry_reverse(
+                    entry=charge.incentive_entry,
+                    idempotency_key=_shard_key(case, "clawback-charge", charge.pk),
+                    actor=by,
+                    memo=f"incentive clawed back, case #{case.pk}",
+                ).pk
+            )
+            balance -= charge.incentive
+            left -= charge.incentive
+            result["from_wallet"] += charge.incentive
+    take = max(0, min(left, balance))
+    if take:
+        assert held.shard_id is not None
+        entries.append(
+            entry_post(
+                kind=Entry.Kind.ADJUSTMENT,
+                legs=[Leg(held.incentive_id, -take), Leg(held.shard_id, take)],
+                idempotency_key=_shard_key(case, "clawback-wallet", user_id),
                 actor=by,
                 memo=f"incentive clawed back, case #{case.pk}",
-            )
-            reversed_entries.append(entry.pk)
-        except InsufficientBalanceError:
-            not_recovered += charge.incentive
-    cashback = (
-        Payment.objects.filter(pk__in=case.payment_ids, user_id=user_id).aggregate(
-            total=Sum("cashback")
-        )["total"]
-        or 0
-    )
-    cashback_entry = None
-    recovered_cashback = 0
-    if cashback:
-        held = wallet_lock(user_id=user_id, shard=True)
-        recovered_cashback = min(cashback, held.incentive)
-        not_recovered += cashback - recovered_cashback
-        if recovered_cashback > 0:
-            assert held.shard_id is not None
-            cashback_entry = entry_post(
-                kind=Entry.Kind.ADJUSTMENT,
-                legs=[
-                    Leg(held.incentive_id, -recovered_cashback),
-                    Leg(held.shard_id, recovered_cashback),
-                ],
-                idempotency_key=_shard_key(case, "clawback-cashback", user_id),
-                actor=by,
-                memo=f"cashback clawed back, case #{case.pk}",
             ).pk
-    return {
-        "user": user_id,
-        "charge_incentive_reversals": reversed_entries,
-        "cashback_returned": recovered_cashback,
-        "cashback_entry": cashback_entry,
-        "not_recovered": not_recovered,
-    }
+        )
+        result["from_wallet"] += take
+    result["not_recovered"] = earned - result["from_shop"] - result["from_wallet"]
+    result["entries"] = entries
+    return result
+
+
+def _payable_id(shop_id: int | None) -> int:
+    return account_get_or_create(kind=Account.Kind.SHOP_PAYABLE, shop=shop_id).pk
 
 
 @transaction.atomic

@@ -36,6 +36,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("rentals/", include("rentals.urls")),
     path("dashboard/operations/", include("operations.urls")),
+    path("dashboard/fraud/", include("fraud.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("districts/", include("districts.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

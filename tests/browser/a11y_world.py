@@ -57,6 +57,7 @@ class A11yWorld:
     lease: object = None
     proposed: object = None
     verified: object = None
+    fraud_case: object = None
 
     def __getattr__(self, name):
         users = self.__dict__.get("users", {})
@@ -121,6 +122,7 @@ def build_a11y_world() -> A11yWorld:
     world.verified.refresh_from_db()
 
     world.shop = shop
+    world.fraud_case = _fraud_case(shop, world.payment)
     world.users = {
         "citizen": citizen,
         "owner": owner,
@@ -129,3 +131,23 @@ def build_a11y_world() -> A11yWorld:
         "staff": staff,
     }
     return world
+
+
+def _fraud_case(shop, payment):
+    """An open cash-out case on the shop, as the nightly step writes one."""
+    import datetime as dt
+
+    from fraud.models import Case
+
+    signal = {
+        "kind": "off_hours",
+        "text": "가게 결제의 80%(1,200,000원, 9건)가 0시에서 6시 사이에 있었습니다.",
+        "evidence": {},
+        "payments": [payment.pk],
+        "weight": 1,
+    }
+    today = dt.date.today()
+    return Case.objects.create(
+        subject="shop", shop=shop, score=2, signals=[signal, {**signal, "kind": "round"}],
+        shops=[shop.pk], citizens=[payment.user_id], first_date=today, last_date=today,
+    )  # fmt: skip

@@ -155,6 +155,9 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "dashboard:home": (*by("staff"), Visit("citizen", status=403)),
     "dashboard:shops": by("staff"),
     "operations:operations": by("staff"),
+    "fraud:queue": by("staff"),
+    "fraud:thresholds": by("staff"),
+    "fraud:case": by("staff", kwargs=lambda w: {"case_id": w.fraud_case.pk}),
     "districts:list": by("staff"),
     # --- accounts by phone, consents, messages ---------------------------------------------
     "accounts-phone:start": by("anonymous"),

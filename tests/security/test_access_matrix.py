@@ -219,6 +219,9 @@ CITY_TABLE: dict[str, Row] = {
     "dashboard:export": staff_only(
         kwargs=lambda w: {"table": "top_shops", "fmt": "xlsx"}, other=OK
     ),
+    "fraud:queue": staff_only(),
+    "fraud:thresholds": staff_only(),
+    "fraud:case": staff_only(kwargs=lambda w: {"case_id": w.fraud_case.pk}),
     "operations:operations": staff_only(),
     "operations:run": staff_only(),
     # No transfer file exists for that day in this world: staff get 404, others 403.
