@@ -330,6 +330,7 @@ CITY_TABLE: dict[str, Row] = {
     "api:counter-bills": devices_only(),
     "api:rentals-agreement-list": staff_only(),
     "api:dashboard-totals": staff_only(),
+    "api:dashboard-circulation": staff_only(),
     # The shop's owner cancels a payment or a redemption of today at shop X. The world has no
     # redemption: the owner gets 404 for a made-up id; everyone else is refused before that.
     "api:shop-payment-cancel": row(
