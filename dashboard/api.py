@@ -100,7 +100,11 @@ class DashboardCirculationApi(APIView):
     )
     def get(self, request):
         form = FilterForm(
-            {k: request.query_params.get(k) for k in ("start", "end") if request.query_params.get(k)}
+            {
+                k: request.query_params.get(k)
+                for k in ("start", "end")
+                if request.query_params.get(k)
+            }
         )
         if not form.is_valid():
             errors = {k: [str(m) for m in v] for k, v in form.errors.items()}

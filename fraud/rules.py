@@ -220,7 +220,9 @@ def _fast_after_charge(facts: Facts, t: Thresholds, out: _Findings) -> None:
     window = timedelta(minutes=t.fast_minutes)
     at_shop: dict[int, list[tuple[int, ChargeFact, list[PaymentFact]]]] = defaultdict(list)
     for charge in facts.charges:
-        after = [p for p in by_user.get(charge.user_id, ()) if charge.at <= p.at <= charge.at + window]
+        after = [
+            p for p in by_user.get(charge.user_id, ()) if charge.at <= p.at <= charge.at + window
+        ]
         per_shop: dict[int, list[PaymentFact]] = defaultdict(list)
         for p in after:
             per_shop[p.shop_id].append(p)
@@ -266,7 +268,11 @@ def _fast_after_charge(facts: Facts, t: Thresholds, out: _Findings) -> None:
                     "minutes of charging (%(spent)s won in all)."
                 )
                 % {"citizens": len(citizens), "minutes": t.fast_minutes, "spent": _won(spent)},
-                {"citizens": sorted(citizens), "spent": spent, "charges": [c.id for _u, c, _p in rows]},
+                {
+                    "citizens": sorted(citizens),
+                    "spent": spent,
+                    "charges": [c.id for _u, c, _p in rows],
+                },
                 sorted(p.id for _u, _c, paid in rows for p in paid),
                 WEIGHTS[("shop", "fast_after_charge")],
             ),
@@ -322,7 +328,10 @@ def _off_hours(by_shop, t: Thresholds, out: _Findings) -> None:
             continue
         night_total = sum(p.amount for p in night)
         total = sum(p.amount for p in payments)
-        if night_total < t.off_hours_min_amount or night_total * 10_000 < total * t.off_hours_share_bp:
+        if (
+            night_total < t.off_hours_min_amount
+            or night_total * 10_000 < total * t.off_hours_share_bp
+        ):
             continue
         out.add(
             "shop",
@@ -462,7 +471,11 @@ def _refund_after_charge(facts: Facts, t: Thresholds, out: _Findings) -> None:
                     "Asked for %(amount)s won back %(days)s days after a charge that earned "
                     "%(incentive)s won of incentive."
                 )
-                % {"amount": _won(refund.amount), "days": days, "incentive": _won(charge.incentive)},
+                % {
+                    "amount": _won(refund.amount),
+                    "days": days,
+                    "incentive": _won(charge.incentive),
+                },
                 {"refund": refund.id, "kind": refund.kind, "charge": charge.id, "days": days},
                 [],
                 WEIGHTS[("citizen", "refund_after_charge")],

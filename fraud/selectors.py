@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
@@ -24,10 +25,8 @@ def thresholds_current(*, on: date | None = None) -> Thresholds:
     """The thresholds in force: the defaults, the wallet policy's monthly charge limit, then the
     city's own values."""
     values: dict = {}
-    try:
+    with contextlib.suppress(PolicyMissingError):  # no wallet policy yet: the default stands
         values["monthly_charge_limit"] = rules_on(on or timezone.localdate()).monthly_charge_limit
-    except PolicyMissingError:  # no wallet policy yet: the default limit stands
-        pass
     values.update(settings_current().values)
     return Thresholds.of(values)
 

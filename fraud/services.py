@@ -65,9 +65,7 @@ class CasesReport:
 
 
 @transaction.atomic
-def cases_record(
-    *, findings: list[Finding], business_date: date, window_days: int
-) -> CasesReport:
+def cases_record(*, findings: list[Finding], business_date: date, window_days: int) -> CasesReport:
     """Open a case for each finding whose subject has none active, or bring the active one up
     to date (its signals, score and parties). A subject whose case staff dismissed within the
     last ``window_days`` is not reopened unless it now scores higher (the same evidence is not
@@ -108,9 +106,7 @@ def cases_record(
         if dismissed is not None and finding.score <= dismissed.score:
             report.suppressed += 1
             continue
-        Case.objects.create(
-            **lookup, **values, first_date=business_date, last_date=business_date
-        )
+        Case.objects.create(**lookup, **values, first_date=business_date, last_date=business_date)
         report.opened += 1
     return report
 
@@ -147,7 +143,7 @@ def _release_holds(case: Case, by: User) -> list[dict]:
     released = []
     for hold in case.holds.filter(released_at__isnull=True).order_by("user_id"):
         reversal = None
-        if hold.entry_id is not None:
+        if hold.entry is not None:
             try:
                 reversal = entry_reverse(
                     entry=hold.entry,
@@ -166,7 +162,11 @@ def _release_holds(case: Case, by: User) -> list[dict]:
         hold.released_at = timezone.now()
         hold.save(update_fields=["released_entry", "released_at"])
         released.append(
-            {"user": hold.user_id, "amount": hold.amount, "entry": reversal.pk if reversal else None}
+            {
+                "user": hold.user_id,
+                "amount": hold.amount,
+                "entry": reversal.pk if reversal else None,
+            }
         )
     return released
 
@@ -186,7 +186,10 @@ def _release_shops(case: Case, by: User, *, keep: set[int]) -> list[int]:
         if shop.pk in keep or shop.pk in busy:
             continue
         shop_settlement_hold(
-            shop=shop, by=by, held=False, reason=_("Cash-out case #%(case)s closed.") % {"case": case.pk}
+            shop=shop,
+            by=by,
+            held=False,
+            reason=_("Cash-out case #%(case)s closed.") % {"case": case.pk},
         )
         released.append(shop.pk)
     return released
@@ -221,7 +224,7 @@ def _claw_back(case: Case, user_id: int, by: User) -> dict:
     earned = sum(c.incentive for c in charges) + cashback
     result: dict = {"user": user_id, "earned": earned, "from_shop": 0, "from_wallet": 0}
     entries: list[int] = []
-    if case.subject == Case.Subject.SHOP and earned:
+    if case.subject == Case.Subject.SHOP and case.shop_id is not None and earned:
         spent_here = (
             payments.filter(shop_id=case.shop_id).aggregate(total=Sum("from_incentive"))["total"]
             or 0
@@ -318,7 +321,7 @@ def case_decide(*, case: Case, by: User, action: str, reason: str) -> CaseDecisi
         effects["incentive_released"] = _release_holds(case, by)
         effects["clawed_back"] = [_claw_back(case, uid, by) for uid in case.citizens]
         keep: set[int] = set()
-        if case.subject == Case.Subject.SHOP:
+        if case.subject == Case.Subject.SHOP and case.shop_id is not None:
             shop = Shop.objects.get(pk=case.shop_id)
             keep.add(shop.pk)
             if shop.status == Shop.Status.APPROVED:

@@ -65,7 +65,7 @@ def world_build(
 ) -> World:
     """A month (``days``) of ``citizens`` and ``shops`` with ``rings`` planted cases of each
     kind and as many look-alikes of each."""
-    rnd = random.Random(seed)
+    rnd = random.Random(seed)  # noqa: S311 - a reproducible world, not a secret
     start = datetime(2026, 3, 1, tzinfo=SEOUL)
     end = start + timedelta(days=days)
     facts = Facts(start=start, end=end)
@@ -113,7 +113,9 @@ def world_build(
         for _ in range(rnd.randrange(3, 12)):
             pay(uid, rnd.choice(shop_ids), rnd.randrange(30, 800) * 100, moment())
         if rnd.random() < 0.01:  # some ask for their balance back, as the rules allow
-            facts.refunds.append(RefundFact(refund_id(), uid, rnd.randrange(1, 40) * 1_000, moment()))
+            facts.refunds.append(
+                RefundFact(refund_id(), uid, rnd.randrange(1, 40) * 1_000, moment())
+            )
 
     # --- Planted cases -----------------------------------------------------------------------
     for _ in range(rings):
@@ -188,7 +190,12 @@ def world_build(
         for uid in students:
             for _ in range(rnd.randrange(2, 6)):
                 hours = (0, 2) if rnd.random() < 0.15 else (9, 24)
-                pay(uid, sid, rnd.randrange(25, 99) * 100, moment(day=rnd.randrange(days), hours=hours))
+                pay(
+                    uid,
+                    sid,
+                    rnd.randrange(25, 99) * 100,
+                    moment(day=rnd.randrange(days), hours=hours),
+                )
         world.lookalikes.append(Planted("night_shop", {("shop", sid)}))
 
         # A family at a relative's shop, and two neighbouring owners buying from each other once.

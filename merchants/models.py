@@ -460,7 +460,9 @@ class ShopPaymentPolicy(models.Model):
         verbose_name=_("categories that may receive shop-to-shop payments"),
     )
     per_payment_limit = models.BigIntegerField(_("largest payment (won)"), default=5_000_000)
-    daily_limit = models.BigIntegerField(_("most a shop may pay in a day (won)"), default=10_000_000)
+    daily_limit = models.BigIntegerField(
+        _("most a shop may pay in a day (won)"), default=10_000_000
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -504,7 +506,9 @@ class ShopPayment(models.Model):
         verbose_name_plural = _("shop-to-shop payments")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="merchants_shoppayment_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="merchants_shoppayment_positive"
+            ),
             models.CheckConstraint(
                 condition=~Q(payer=models.F("payee")), name="merchants_shoppayment_not_self"
             ),

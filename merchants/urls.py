@@ -10,9 +10,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("review/", views.review_list, name="review-list"),
     path("review/policy/", views.policy, name="policy"),
-    path(
-        "review/shop-payments/", views.shop_payment_policy, name="shop-payment-policy"
-    ),
+    path("review/shop-payments/", views.shop_payment_policy, name="shop-payment-policy"),
     path("review/<int:shop_id>/", views.review_detail, name="review-detail"),
     path("<int:shop_id>/", views.shop_detail, name="shop-detail"),
     path("<int:shop_id>/edit/", views.shop_edit, name="shop-edit"),

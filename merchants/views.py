@@ -26,8 +26,8 @@ from .forms import (
     InviteForm,
     ReviewForm,
     ShopEditForm,
-    ShopPaymentPolicyForm,
     ShopPayForm,
+    ShopPaymentPolicyForm,
     ShopPolicyForm,
     ShopRegisterForm,
 )
@@ -388,6 +388,4 @@ def shop_payment_policy(request):
         else:
             messages.success(request, _("Shop-to-shop payment rules saved."))
             return redirect("merchants:shop-payment-policy")
-    return render(
-        request, "merchants/shop_payment_policy.html", {"form": form, "current": current}
-    )
+    return render(request, "merchants/shop_payment_policy.html", {"form": form, "current": current})

@@ -135,7 +135,6 @@ def build_a11y_world() -> A11yWorld:
 
 def _fraud_case(shop, payment):
     """An open cash-out case on the shop, as the nightly step writes one."""
-    import datetime as dt
 
     from fraud.models import Case
 
@@ -146,7 +145,9 @@ def _fraud_case(shop, payment):
         "payments": [payment.pk],
         "weight": 1,
     }
-    today = dt.date.today()
+    from django.utils import timezone
+
+    today = timezone.localdate()
     return Case.objects.create(
         subject="shop", shop=shop, score=2, signals=[signal, {**signal, "kind": "round"}],
         shops=[shop.pk], citizens=[payment.user_id], first_date=today, last_date=today,

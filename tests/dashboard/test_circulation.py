@@ -93,7 +93,8 @@ def test_the_api_contract(scenario, client_for):
     }
     assert body["multiplier"] == "0.7272"
     bad = client.get("/api/v1/dashboard/circulation?start=2026-03-31&end=2026-03-01")
-    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_filters"
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "invalid_filters"
     citizen = client_for(scenario[0])
     assert citizen.get("/api/v1/dashboard/circulation").status_code == 403
 

@@ -13,21 +13,20 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fraud.models import Case, CaseDecision, IncentiveHold
-from fraud.services import case_decide, thresholds_set
 from fraud.exceptions import CasePermissionError, CaseStateError
+from fraud.models import Case, CaseDecision, IncentiveHold
+from fraud.nightly import step_fraud
+from fraud.services import case_decide, thresholds_set
 from ledger.models import Account, Entry
 from ledger.selectors import ledger_check
 from merchants.models import Shop, Statement
 from merchants.settlement import settlement_run
-from fraud.nightly import step_fraud
 from tests.accounts.factories import CitizenFactory, StaffFactory
 from tests.dashboard.scenario import payable
 from tests.merchants.factories import ShopFactory
 from tests.vouchers.conftest import balances, charge, pay
 from vouchers.models import Charge
 from vouchers.services import budget_fund, policy_set
-
 
 
 def budget_total():
@@ -125,12 +124,13 @@ def test_investigate_holds_then_confirm_claws_back_every_won_of_incentive(ring):
     assert budget_total() == budget_before + 150_000
     assert [d.action for d in CaseDecision.objects.order_by("id")] == ["investigate", "confirm"]
     case.refresh_from_db()
-    assert case.status == "confirmed" and case.decided_at
+    assert case.status == "confirmed"
+    assert case.decided_at
     assert ledger_check().ok
 
 
 def test_a_charge_incentive_still_in_the_wallet_is_taken_back_by_reversing_its_entry(ring):
-    _shop, _bakery, members, _honest = ring
+    _shop, _bakery, _members, _honest = ring
     run_step()
     case = Case.objects.get()
     # Turn the case into a citizen's own: the evidence names a charge whose whole incentive is
@@ -142,8 +142,15 @@ def test_a_charge_incentive_still_in_the_wallet_is_taken_back_by_reversing_its_e
         subject="citizen",
         user=saver,
         score=2,
-        signals=[{"kind": "refund_after_charge", "text": "t", "payments": [], "weight": 2,
-                  "evidence": {"charges": [saved.pk]}}],  # fmt: skip
+        signals=[
+            {
+                "kind": "refund_after_charge",
+                "text": "t",
+                "payments": [],
+                "weight": 2,
+                "evidence": {"charges": [saved.pk]},
+            }
+        ],
         shops=[],
         citizens=[saver.pk],
         first_date=timezone.localdate(),
@@ -167,7 +174,8 @@ def test_dismiss_releases_every_hold_and_the_shop_is_paid_whole(ring):
     case_decide(case=case, by=staff, action="investigate", reason="확인 필요")
     case_decide(case=case, by=staff, action="dismiss", reason="동창회 단체 주문으로 확인")
     shop.refresh_from_db()
-    assert not shop.settlement_held and shop.status == "approved"
+    assert not shop.settlement_held
+    assert shop.status == "approved"
     assert [balances(m)[1] for m in members] == [4_546] * 3
     assert IncentiveHold.objects.filter(released_at__isnull=True).count() == 0
     settlement_run(business_date=timezone.localdate())
@@ -181,7 +189,7 @@ def test_dismiss_releases_every_hold_and_the_shop_is_paid_whole(ring):
 
 
 def test_only_staff_decide_and_a_reason_is_required(ring):
-    shop, _bakery, members, _honest = ring
+    shop, _bakery, _members, _honest = ring
     run_step()
     case = Case.objects.get()
     with pytest.raises(CasePermissionError):
@@ -225,16 +233,19 @@ def test_the_review_pages(client_for):
                                last_date=today)  # fmt: skip
     staff = client_for(StaffFactory())
     queue = staff.get("/dashboard/fraud/").content.decode()
-    assert "환전상회" in queue and "3 citizens each spent most of a charge" in queue
+    assert "환전상회" in queue
+    assert "3 citizens each spent most of a charge" in queue
     page = staff.get(f"/dashboard/fraud/{case.pk}/").content.decode()
     assert "500,000원" in page
     response = staff.post(f"/dashboard/fraud/{case.pk}/", {"action": "investigate", "reason": ""})
-    assert response.status_code == 200 and 'role="alert"' in response.content.decode()
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
     response = staff.post(
         f"/dashboard/fraud/{case.pk}/", {"action": "investigate", "reason": "현장 확인"}
     )
     assert response.status_code == 302
     assert Case.objects.get().status == "investigating"
     assert staff.get("/dashboard/fraud/thresholds/").status_code == 200
-    assert shop.settlement_held is False and Shop.objects.get(pk=shop.pk).settlement_held
+    assert shop.settlement_held is False
+    assert Shop.objects.get(pk=shop.pk).settlement_held
     assert client_for(shop.owner).get("/dashboard/fraud/").status_code == 403

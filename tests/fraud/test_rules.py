@@ -90,7 +90,9 @@ def test_a_refund_days_after_an_incentive_and_a_fast_spend_is_a_citizen_case():
     charges = [ChargeFact(1, 300, 500_000, 50_000, at(5, 9))]
     payments = [PaymentFact(1, 300, 2, 320_000, at(5, 9, 4))]
     refunds = [RefundFact(7, 300, 180_000, at(7, 11))]
-    found = by_subject(score(facts(charges=charges, payments=payments, refunds=refunds), Thresholds()))
+    found = by_subject(
+        score(facts(charges=charges, payments=payments, refunds=refunds), Thresholds())
+    )
     case = found[("citizen", 300)]
     assert sorted(s.kind for s in case.signals) == ["fast_after_charge", "refund_after_charge"]
     refund = next(s for s in case.signals if s.kind == "refund_after_charge")

@@ -15,8 +15,9 @@ def test_the_planted_cases_are_found_and_the_look_alikes_left_alone():
 
 
 def test_a_seed_gives_the_same_world():
-    a, b = world_build(seed=5, citizens=200, shops=20, rings=2), world_build(
-        seed=5, citizens=200, shops=20, rings=2
+    a, b = (
+        world_build(seed=5, citizens=200, shops=20, rings=2),
+        world_build(seed=5, citizens=200, shops=20, rings=2),
     )
     assert a.facts.payments == b.facts.payments
     assert world_build(seed=6, citizens=200, shops=20, rings=2).facts.payments != a.facts.payments

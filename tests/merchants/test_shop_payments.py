@@ -74,7 +74,8 @@ def test_a_shop_pays_another_from_its_unsettled_sales_and_settlement_pays_the_re
     _citizen, bakery, mill = world
     with time_machine.travel(at(D, 15)):
         result = _pay(bakery, mill, 70_000)
-    assert result.status_code == 201 and not result.replayed
+    assert result.status_code == 201
+    assert not result.replayed
     assert result.body["unsettled_left"] == 50_000
     assert (payable(bakery), payable(mill)) == (50_000, 80_000)
     payment = ShopPayment.objects.get()
@@ -105,8 +106,10 @@ def test_a_retry_replays_and_a_changed_retry_is_refused(world):
     _citizen, bakery, mill = world
     first = _pay(bakery, mill, 30_000)
     again = _pay(bakery, mill, 30_000)
-    assert again.replayed and again.body == first.body
-    assert ShopPayment.objects.count() == 1 and payable(bakery) == 90_000
+    assert again.replayed
+    assert again.body == first.body
+    assert ShopPayment.objects.count() == 1
+    assert payable(bakery) == 90_000
     with pytest.raises(IdempotencyConflictError):
         _pay(bakery, mill, 31_000)
     assert payable(bakery) == 90_000
@@ -158,7 +161,8 @@ def test_payees_outside_the_allowed_categories_self_and_unknown_codes_are_refuse
         )
     with pytest.raises(ShopPermissionError):
         _pay(bakery, mill, 1_000, by=CitizenFactory())
-    assert ShopPayment.objects.count() == 0 and payable(bakery) == 120_000
+    assert ShopPayment.objects.count() == 0
+    assert payable(bakery) == 120_000
 
 
 def test_a_held_shop_is_not_settled_nor_pays_and_is_paid_whole_after_release(world):
@@ -211,13 +215,17 @@ def test_the_owner_pays_from_the_page_and_a_double_submit_pays_once(world, clien
     _citizen, bakery, mill = world
     client = client_for(bakery.owner)
     page = client.get(f"/shops/{bakery.pk}/pay/?to={mill.public_code}").content.decode()
-    assert "120,000원" in page and mill.public_code in page
+    assert "120,000원" in page
+    assert mill.public_code in page
     form = {"payee_code": mill.public_code, "amount": "20000", "idempotency_key": "page-1"}
     for _ in range(2):
         response = client.post(f"/shops/{bakery.pk}/pay/", form)
         assert response.status_code == 302
-    assert payable(bakery) == 100_000 and ShopPayment.objects.count() == 1
-    refused = client.post(f"/shops/{bakery.pk}/pay/", {**form, "amount": "999999", "idempotency_key": "page-2"})
+    assert payable(bakery) == 100_000
+    assert ShopPayment.objects.count() == 1
+    refused = client.post(
+        f"/shops/{bakery.pk}/pay/", {**form, "amount": "999999", "idempotency_key": "page-2"}
+    )
     assert refused.status_code == 200
     assert 'role="alert"' in refused.content.decode()
     assert payable(bakery) == 100_000

@@ -226,13 +226,14 @@ def build_world(city, other_city) -> World:
 
 def _fraud_case(shop, payment):
     """An open cash-out case on shop X, naming citizen A's payment (staff only may see it)."""
-    import datetime as dt
 
     from fraud.models import Case
 
     signal = {"kind": "off_hours", "text": "심야 결제", "evidence": {}, "payments": [payment.pk],
               "weight": 2}  # fmt: skip
-    today = dt.date.today()
+    from django.utils import timezone
+
+    today = timezone.localdate()
     return Case.objects.create(subject="shop", shop=shop, score=2, signals=[signal],
                                shops=[shop.pk], citizens=[payment.user_id], first_date=today,
                                last_date=today)  # fmt: skip

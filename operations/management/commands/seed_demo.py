@@ -28,6 +28,7 @@ DEMO_MODULES = [
     "dashboard.demo",
     "messaging.demo",
     "operations.demo",
+    "fraud.demo",
 ]
 
 
