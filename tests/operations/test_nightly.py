@@ -182,7 +182,7 @@ def test_reconciliation_fails_the_run_when_a_balance_is_corrupted(day_of_sales, 
         )
     with time_machine.travel(at(NEXT, 2)):
         summary = nightly_run(business_date=D)
-    job = summary.jobs[-2]
+    job = next(j for j in summary.jobs if j.step == "reconcile")
     assert (job.step, job.status, job.note) == ("reconcile", "failed", "ledger_mismatch")
     assert summary.failed
     assert job.counts["balance_mismatches"] == 1
@@ -273,7 +273,7 @@ def test_the_dispatcher_runs_each_city_in_its_own_schema(day_of_sales, other_cit
         result = nightly_dispatch.apply(kwargs={"schemas": ["jeonju"]}).get()
     assert result == {"business_date": "2026-03-10", "cities": ["jeonju"]}
     connection.set_schema("jeonju")
-    assert JobRun.objects.filter(business_date=D, trigger="schedule").count() == 5
+    assert JobRun.objects.filter(business_date=D, trigger="schedule").count() == 6
     assert Statement.objects.filter(business_date=D).count() == 2
 
 

@@ -73,6 +73,7 @@ def test_a_run_killed_after_the_first_chunk_is_finished_by_the_next_one(
         "succeeded",
         "succeeded",
         "succeeded",
+        "nothing_to_do",  # no cash-out signals
     ]
     restarted = summary.jobs[0]
     assert (restarted.attempt, restarted.counts["statements"], restarted.counts["already"]) == (
