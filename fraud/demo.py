@@ -42,7 +42,7 @@ def seed(ctx) -> None:
     prefix = "40" if ctx.is_main_city else "41"
     for n, (name, _action, _reason) in enumerate(RINGS):
         owner = _ensure(f"ring-owner{n}@demo.kr", f"가맹점주{n}", [Role.MERCHANT_OWNER])
-        number = brn.with_check_digit(f"{prefix}5820{n:03d}")
+        number = brn.with_check_digit(f"{prefix}781{n + 1:04d}")
         shop = Shop.objects.filter(business_number=number).first()
         if shop is None:
             shop = shop_register(
