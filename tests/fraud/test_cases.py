@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fraud.exceptions import CasePermissionError, CaseStateError
+from fraud.exceptions import CasePermissionError, CaseStateError, FraudError
 from fraud.models import Case, CaseDecision, IncentiveHold
 from fraud.nightly import step_fraud
 from fraud.services import case_decide, thresholds_set
@@ -194,7 +194,7 @@ def test_only_staff_decide_and_a_reason_is_required(ring):
     case = Case.objects.get()
     with pytest.raises(CasePermissionError):
         case_decide(case=case, by=shop.owner, action="dismiss", reason="제 가게입니다")
-    with pytest.raises(Exception, match="reason"):
+    with pytest.raises(FraudError):
         case_decide(case=case, by=StaffFactory(), action="dismiss", reason=" ")
     assert not CaseDecision.objects.exists()
 

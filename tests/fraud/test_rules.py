@@ -4,9 +4,21 @@ payments, and not on the look-alike beside it."""
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+from django.utils import translation
+
 from fraud.rules import ChargeFact, Facts, PaymentFact, RefundFact, ShopFact, Thresholds, score
 
 SEOUL = ZoneInfo("Asia/Seoul")
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The reasons are compared in English here (the Korean is in the .po file)."""
+    with translation.override("en"):
+        yield
+
+
 START = dt.datetime(2026, 3, 1, tzinfo=SEOUL)
 END = START + dt.timedelta(days=30)
 
