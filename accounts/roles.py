@@ -47,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cards.manage_cards",
         "sales.manage_sale",
         "grants.manage_grants",
+        "fraud.review_case",
     ],
     Role.BANK_TELLER: [],
     Role.COMMUNITY_STAFF: [],

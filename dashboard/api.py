@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from jeonju_prepay.api import error_response
 from merchants.authentication import DevicePrincipal
 
+from .circulation import circulation
 from .figures import Filters, report_totals
 from .forms import FilterForm
 
@@ -69,3 +70,47 @@ class DashboardTotalsApi(APIView):
                 "totals": totals.as_dict(),
             }
         )
+
+
+class CirculationOutput(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    entered = serializers.IntegerField()
+    spent_local = serializers.IntegerField()
+    respent_local = serializers.IntegerField()
+    left_city = serializers.IntegerField()
+    returned = serializers.IntegerField()
+    multiplier = serializers.CharField()
+    months = serializers.ListField(child=serializers.DictField())
+
+
+class DashboardCirculationApi(APIView):
+    """How the period's money circulated, from the ledger (``dashboard.circulation``): won that
+    entered, was spent at shops, was re-spent by shops locally, left the city; the local
+    multiplier as a decimal string; and the same per month."""
+
+    permission_classes = [IsCityStaff]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", str, description="YYYY-MM-DD"),
+            OpenApiParameter("end", str, description="YYYY-MM-DD"),
+        ],
+        responses=CirculationOutput,
+    )
+    def get(self, request):
+        form = FilterForm(
+            {
+                k: request.query_params.get(k)
+                for k in ("start", "end")
+                if request.query_params.get(k)
+            }
+        )
+        if not form.is_valid():
+            errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+            message = next(iter(errors.values()))[0]
+            return error_response("invalid_filters", message, 400, errors)
+        figures = circulation(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+        body = figures.as_dict()
+        body["months"] = [m.as_dict() for m in figures.months]
+        return Response(body)

@@ -4,4 +4,9 @@ from . import api
 
 urlpatterns = [
     path("dashboard/totals", api.DashboardTotalsApi.as_view(), name="dashboard-totals"),
+    path(
+        "dashboard/circulation",
+        api.DashboardCirculationApi.as_view(),
+        name="dashboard-circulation",
+    ),
 ]

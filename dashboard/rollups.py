@@ -60,7 +60,8 @@ SELECT business_date, shop_id,
        COUNT(DISTINCT entry_id) FILTER (WHERE account_kind = 'shop_payable' AND original
                                           AND kind IN ('payment', 'pledge')),
        COALESCE(-SUM(amount) FILTER (WHERE account_kind = 'shop_payable'
-                                       AND kind NOT IN ('payment', 'pledge', 'settlement')),
+                                       AND kind NOT IN ('payment', 'pledge', 'settlement',
+                                                        'shop_payment')),
                 0)::bigint,
        COALESCE(-SUM(amount) FILTER (WHERE account_kind = 'shop_payable'
                                        AND kind = 'settlement'), 0)::bigint,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from operations import selectors as operations_selectors
 
+from .circulation import campaign_circulation, circulation
 from .figures import Filters, report_build, shop_tables
 from .forms import FilterForm
 from .tables import table_csv, table_xlsx
@@ -55,7 +56,12 @@ def home(request):
     form, filters = _filters(request)
     report = report_build(filters)
     runs = operations_selectors.runs_recent(dates=1)
+    flow = circulation(start=filters.start, end=filters.end)
     context = {
+        "circulation": flow,
+        "campaign_circulation": (
+            campaign_circulation(campaign=filters.campaign) if filters.campaign else None
+        ),
         "form": form,
         "report": report,
         "totals": report.totals,

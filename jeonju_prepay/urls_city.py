@@ -45,6 +45,7 @@ urlpatterns = [
     path("solidarity/", include("solidarity.urls")),
     path("grants/", include("grants.urls")),
     path("dashboard/operations/", include("operations.urls")),
+    path("dashboard/fraud/", include("fraud.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("districts/", include("districts.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -224,6 +224,7 @@ class Entry(models.Model):
         GIFT = "gift", _("Gift")
         DONATION = "donation", _("Donation")
         FUND_GRANT = "fund_grant", _("Grant from the community fund")
+        SHOP_PAYMENT = "shop_payment", _("Shop-to-shop payment")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     business_date = models.DateField(_("business date (Asia/Seoul)"))

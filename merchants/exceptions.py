@@ -78,3 +78,29 @@ class PaymentCodeUsedError(PaymentCodeError):
 class CodeLookupLimitedError(RateLimitedError):
     code = "rate_limited"
     default_message = _("Too many wrong codes at this counter. Wait a few minutes.")
+
+
+class ShopPaymentError(ApplicationError):
+    code = "shop_payment_invalid"
+
+
+class ShopPaymentPayeeError(ShopPaymentError):
+    code = "shop_payment_payee"
+    default_message = _("No shop that may receive shop-to-shop payments has this code.")
+
+
+class ShopPaymentLimitError(ShopPaymentError):
+    code = "shop_payment_limit"
+
+
+class ShopPaymentBalanceError(ConflictError):
+    code = "shop_payment_balance"
+    default_message = _("The shop's unsettled sales are not enough for this payment.")
+
+
+class ShopSettlementHeldError(ConflictError):
+    code = "shop_settlement_held"
+    default_message = _(
+        "The city is holding this shop's settlement while it reviews the shop's payments; "
+        "it cannot pay other shops until then."
+    )

@@ -98,3 +98,33 @@ class DeviceForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Clerk's email"))
+
+
+class ShopPayForm(forms.Form):
+    """A payment to another shop: its code (typed, or the address its QR opens), the amount,
+    and the key that makes a double submit pay once."""
+
+    payee_code = forms.CharField(
+        label=_("The other shop's code"),
+        max_length=300,
+        help_text=_("The code under the shop's QR, or the address the QR opens."),
+    )
+    amount = forms.IntegerField(label=_("Amount (won)"), min_value=1, max_value=1_000_000_000)
+    memo = forms.CharField(label=_("Memo"), max_length=100, required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class ShopPaymentPolicyForm(forms.Form):
+    enabled = forms.BooleanField(label=_("Shops may pay other shops"), required=False)
+    payee_categories = forms.MultipleChoiceField(
+        label=_("Categories that may receive shop-to-shop payments"),
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    per_payment_limit = forms.IntegerField(
+        label=_("Largest payment (won)"), min_value=1, max_value=1_000_000_000
+    )
+    daily_limit = forms.IntegerField(
+        label=_("Most a shop may pay in a day (won)"), min_value=1, max_value=1_000_000_000
+    )

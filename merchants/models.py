@@ -127,6 +127,10 @@ class Shop(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     public_code = models.CharField(max_length=32, unique=True)
+    # Held by the city while a suspected cash-out is investigated: the nightly settlement skips
+    # the shop (its balance waits, whole, for the next settlement after the hold is lifted) and
+    # the shop cannot pay other shops. Changed only by ``shop_settlement_hold``.
+    settlement_held = models.BooleanField(_("settlement held"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -344,6 +348,8 @@ class ShopEvent(models.Model):
         "clerk_joined": _("A clerk joined"),
         "clerk_removed": _("A clerk was removed"),
         "device_revoked": _("A counter device was revoked"),
+        "settlement_hold": _("Settlement held for a review"),
+        "settlement_release": _("Settlement hold lifted"),
     }
 
     @property
@@ -368,9 +374,11 @@ class Statement(models.Model):
     Unique per shop and date, and the payout's ledger key is ``settlement:<shop>:<date>``: a
     duplicate, concurrent or redelivered run cannot pay a shop twice for a day. Amounts are the
     shop's ``shop_payable`` postings: ``gross`` the sales of the day (wallet payments and
-    prepayments), ``cancellations`` what was taken back that day (cancellations, refunds,
-    reversals), ``carried_in`` the balance brought forward (negative after a late cancellation),
-    ``payout_amount`` = max(0, carried_in + net) and ``carried_out`` what is left (≤ 0).
+    prepayments, payments from other shops), ``cancellations`` what was taken back that day
+    (cancellations, refunds, reversals), ``spent_onward`` what the shop paid other shops that day
+    from its unsettled balance, ``carried_in`` the balance brought forward (negative after a
+    late cancellation), ``payout_amount`` = max(0, carried_in + net - spent_onward) and
+    ``carried_out`` what is left (≤ 0).
     """
 
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="statements")
@@ -379,6 +387,8 @@ class Statement(models.Model):
     cancellations = models.BigIntegerField(_("cancellations and refunds (won)"), default=0)
     net = models.BigIntegerField(_("net sales (won)"), default=0)
     carried_in = models.BigIntegerField(_("brought forward (won)"), default=0)
+    # Paid that day to other shops from the unsettled balance (shop-to-shop payments).
+    spent_onward = models.BigIntegerField(_("paid to other shops (won)"), default=0)
     payout_amount = models.BigIntegerField(_("payout (won)"), default=0)
     carried_out = models.BigIntegerField(_("carried forward (won)"), default=0)
     postings = models.PositiveIntegerField(_("transactions"), default=0)
@@ -400,12 +410,16 @@ class Statement(models.Model):
                 condition=Q(payout_amount__gte=0)
                 & Q(gross__gte=0)
                 & Q(cancellations__gte=0)
+                & Q(spent_onward__gte=0)
                 & Q(carried_out__lte=0)
                 & Q(net=models.F("gross") - models.F("cancellations"))
                 & Q(
-                    payout_amount=models.F("carried_in") + models.F("net") - models.F("carried_out")
+                    payout_amount=models.F("carried_in")
+                    + models.F("net")
+                    - models.F("spent_onward")
+                    - models.F("carried_out")
                 ),
-                name="merchants_statement_adds_up",
+                name="merchants_statement_adds_up_onward",
             ),
         ]
         indexes = [models.Index(fields=["business_date"])]
@@ -432,3 +446,74 @@ class TransferFile(models.Model):
 
     def __str__(self) -> str:
         return f"transfers {self.business_date}"
+
+
+class ShopPaymentPolicy(models.Model):
+    """The city's rules for shop-to-shop payments. One row per change (the latest is in force);
+    with no row the defaults below hold (``merchants.selectors.shop_payment_policy_current``)."""
+
+    enabled = models.BooleanField(_("shops may pay other shops"), default=True)
+    payee_categories = ArrayField(
+        models.CharField(max_length=30, choices=Category.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("categories that may receive shop-to-shop payments"),
+    )
+    per_payment_limit = models.BigIntegerField(_("largest payment (won)"), default=5_000_000)
+    daily_limit = models.BigIntegerField(
+        _("most a shop may pay in a day (won)"), default=10_000_000
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shop-to-shop payment policy")
+        verbose_name_plural = _("shop-to-shop payment policies")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(per_payment_limit__gt=0) & Q(daily_limit__gt=0),
+                name="merchants_shoppaymentpolicy_limits_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ShopPaymentPolicy #{self.pk}"
+
+
+class ShopPayment(models.Model):
+    """A shop paying another shop (a supplier, a neighbour) from its unsettled balance: one
+    ``shop_payment`` ledger entry from the payer's ``shop_payable`` to the payee's. The payer's
+    next settlement pays out only what is left (``Statement.spent_onward``)."""
+
+    payer = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="payments_made")
+    payee = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="payments_received")
+    amount = models.BigIntegerField(_("amount (won)"))
+    memo = models.CharField(_("memo"), max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    entry = models.OneToOneField(
+        "ledger.Entry", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    business_date = models.DateField(_("business date"))
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("shop-to-shop payment")
+        verbose_name_plural = _("shop-to-shop payments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="merchants_shoppayment_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(payer=models.F("payee")), name="merchants_shoppayment_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["payer", "business_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.payer_id} → {self.payee_id}: {self.amount}"

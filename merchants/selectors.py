@@ -12,6 +12,8 @@ from .models import (
     SalesBracket,
     Shop,
     ShopMember,
+    ShopPayment,
+    ShopPaymentPolicy,
     ShopPolicy,
 )
 
@@ -100,3 +102,44 @@ def category_label(value: str) -> str:
         return str(Category(value).label)
     except ValueError:
         return value
+
+
+def shop_payment_policy_current() -> ShopPaymentPolicy:
+    """The city's shop-to-shop payment rules in force (an unsaved default if staff never set
+    them: enabled, every category the shop policy allows, 5,000,000 won a payment and
+    10,000,000 won a day)."""
+    policy = ShopPaymentPolicy.objects.order_by("-created_at", "-id").first()
+    if policy is None:
+        excluded = set(shop_policy_current().excluded_categories)
+        policy = ShopPaymentPolicy(
+            payee_categories=[c for c in Category.values if c not in excluded]
+        )
+    return policy
+
+
+def shop_by_code(code: str) -> Shop | None:
+    """The shop whose public code is ``code``, or whose QR address (…/pay/<code>/) was pasted."""
+    text = (code or "").strip().rstrip("/")
+    text = text.rsplit("/", 1)[-1]
+    if not text or len(text) > 32:
+        return None
+    return Shop.objects.filter(public_code=text).first()
+
+
+def shop_payments_of(shop: Shop, *, limit: int = 50) -> QuerySet[ShopPayment]:
+    """Payments the shop made to, or received from, other shops, newest first."""
+    return (
+        ShopPayment.objects.filter(Q(payer=shop) | Q(payee=shop))
+        .select_related("payer", "payee")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def shop_unsettled(shop: Shop) -> int:
+    """What the city owes the shop now and has not settled (its ``shop_payable`` balance)."""
+    from ledger.models import Account
+
+    row = Account.objects.filter(kind=Account.Kind.SHOP_PAYABLE, owner_shop_id=shop.pk).values_list(
+        "balance", flat=True
+    )
+    return int(row.first() or 0)

@@ -297,6 +297,7 @@ def statement_csv_lines(*, statement: Statement) -> Iterator[str]:
     yield _csv_line(_("Sales"), statement.gross)
     yield _csv_line(_("Cancellations and refunds"), statement.cancellations)
     yield _csv_line(_("Net sales"), statement.net)
+    yield _csv_line(_("Paid to other shops"), statement.spent_onward)
     yield _csv_line(_("Brought forward"), statement.carried_in)
     yield _csv_line(_("Payout"), statement.payout_amount)
     yield _csv_line(_("Carried forward"), statement.carried_out)

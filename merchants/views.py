@@ -4,6 +4,7 @@ The counter's pages are the ``counter`` app's."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import segno
@@ -17,13 +18,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jeonju_prepay.exceptions import ApplicationError
+from ledger.services import Idem
 
-from . import selectors, services, settlement
+from . import selectors, services, settlement, shop_payments
 from .forms import (
     DeviceForm,
     InviteForm,
     ReviewForm,
     ShopEditForm,
+    ShopPayForm,
+    ShopPaymentPolicyForm,
     ShopPolicyForm,
     ShopRegisterForm,
 )
@@ -309,3 +313,79 @@ def policy(request):
         messages.success(request, _("Shop policy saved."))
         return redirect("merchants:policy")
     return render(request, "merchants/policy.html", {"form": form, "current": current})
+
+
+# --- Shop-to-shop payments ---------------------------------------------------------------------
+
+
+@login_required
+def shop_pay(request, shop_id):
+    """The owner pays another shop from the unsettled sales (``shop_payments.shop_payment_pay``)."""
+    shop = selectors.shop_for_member(user=request.user, shop_id=shop_id, roles=("owner",))
+    initial = {"idempotency_key": uuid.uuid4().hex, "payee_code": request.GET.get("to", "")}
+    form = ShopPayForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        idem = Idem.of(
+            f"user:{request.user.pk}",
+            data["idempotency_key"],
+            shop.pk,
+            data["payee_code"],
+            data["amount"],
+        )
+        try:
+            result = shop_payments.shop_payment_pay(
+                payer=shop,
+                payee_code=data["payee_code"],
+                amount=data["amount"],
+                by=request.user,
+                idem=idem,
+                memo=data["memo"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Paid %(amount)s won to %(shop)s.")
+                % {"amount": f"{result.body['amount']:,}", "shop": result.body["payee_name"]},
+            )
+            return redirect("merchants:shop-pay", shop_id=shop.pk)
+    context = {
+        "shop": shop,
+        "form": form,
+        "unsettled": selectors.shop_unsettled(shop),
+        "policy": selectors.shop_payment_policy_current(),
+        "payments": selectors.shop_payments_of(shop),
+    }
+    return render(request, "merchants/shop_pay.html", context)
+
+
+@login_required
+@permission_required("merchants.review_shop", raise_exception=True)
+def shop_payment_policy(request):
+    current = selectors.shop_payment_policy_current()
+    form = ShopPaymentPolicyForm(
+        request.POST or None,
+        initial={
+            "enabled": current.enabled,
+            "payee_categories": current.payee_categories,
+            "per_payment_limit": current.per_payment_limit,
+            "daily_limit": current.daily_limit,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            shop_payments.shop_payment_policy_set(
+                by=request.user,
+                enabled=form.cleaned_data["enabled"],
+                payee_categories=list(form.cleaned_data["payee_categories"]),
+                per_payment_limit=form.cleaned_data["per_payment_limit"],
+                daily_limit=form.cleaned_data["daily_limit"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Shop-to-shop payment rules saved."))
+            return redirect("merchants:shop-payment-policy")
+    return render(request, "merchants/shop_payment_policy.html", {"form": form, "current": current})

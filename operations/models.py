@@ -28,6 +28,7 @@ class JobRun(models.Model):
         RECONCILE = "reconcile", _("Reconciliation")
         ROLLUPS = "rollups", _("Dashboard figures")
         SOLIDARITY = "solidarity", _("Gifts and donations")
+        FRAUD = "fraud", _("Cash-out signals")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")

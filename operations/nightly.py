@@ -52,6 +52,7 @@ STEP_ORDER: tuple[str, ...] = (
     Step.GRANTS,
     Step.RECONCILE,
     Step.ROLLUPS,
+    Step.FRAUD,  # registered by the fraud app; it reads the day's payments and opens cases
 )
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -116,6 +117,10 @@ NOTES = {
         "deadline notices sent; %(documents_purged)s documents past their retention deleted."
     ),
     "grants_none": gettext_lazy("No grant reached its deadline; no notice was due."),
+    "fraud_cases": gettext_lazy(
+        "%(opened)s new cash-out cases and %(updated)s updated, from %(payments)s payments."
+    ),
+    "fraud_none": gettext_lazy("No new cash-out signals in %(payments)s payments."),
     "interrupted": gettext_lazy("Interrupted before it finished; the next run completes it."),
     "error": gettext_lazy("The step failed. See the error below."),
 }

@@ -58,6 +58,11 @@ MAY_IMPORT: dict[str, set[str]] = {
     "solidarity": BASE
     | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
     | {"campaigns", "operations"},
+    # Cash-out detection watches the programmes, holds and suspends shops, claws incentive
+    # back; it registers a nightly step, so it sits above operations, beside the dashboard.
+    "fraud": BASE
+    | {"cities", "accounts", "ledger", "messaging", "districts", "merchants", "vouchers"}
+    | {"campaigns", "rentals", "counter", "operations", "cards", "grants"},
 }
 DOMAIN = {"merchants", "vouchers", "campaigns", "rentals", "workplaces", "grants"}
 # The project package wires everything together (settings, URLs, metrics); its helpers below

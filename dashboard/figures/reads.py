@@ -185,7 +185,7 @@ def _per_day_from_kinds(kinds) -> dict[date, ShopFigures]:
                     f.sales_count += entries
                 elif entry_kind == "settlement":
                     f.settled -= amount
-                else:
+                elif entry_kind != "shop_payment":  # shops paying shops: circulation's
                     f.refunds -= amount
             elif account_kind == "prepaid_issued":
                 if entry_kind == "pledge":

@@ -69,6 +69,7 @@ TENANT_APPS = [
     "dashboard",
     "operations",
     "solidarity",
+    "fraud",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -17,6 +17,11 @@
 --     from inside a statement (Citus refuses a distributed query nested in a query on a shard);
 --  6. the statements are written in one INSERT.
 --
+-- A shop whose settlement the city holds (merchants_shop.settlement_held, a fraud case under
+-- investigation) is skipped: no statement, no payout; its balance waits for the first
+-- settlement after the hold is lifted. A shop's payments to other shops (entry kind
+-- shop_payment) are counted apart as spent_onward: the payout is what was not spent onward.
+--
 -- Returns one row: statements written, payouts made, gross, cancellations, paid, and payouts
 -- found already posted (replays). now() is read once into a variable (Citus refuses it where
 -- it cannot evaluate it before sending a statement to the worker). The ledger is read through
@@ -36,6 +41,7 @@ DECLARE
     v_payouts_accounts bigint[];
     v_gross bigint[];
     v_cancellations bigint[];
+    v_onward bigint[];
     v_postings integer[];
     v_closing bigint[];
     v_entries bigint[] := '{}';
@@ -78,14 +84,25 @@ BEGIN
            AND a.owner_shop_id > p_after AND a.owner_shop_id <= p_upto
            AND NOT EXISTS (SELECT 1 FROM merchants_statement s
                             WHERE s.shop_id = a.owner_shop_id AND s.business_date >= p_day)
-    ), day AS (
-        SELECT p.account_id,
-               COALESCE(SUM(p.amount) FILTER (WHERE p.amount > 0), 0)::bigint AS gross,
-               COALESCE(-SUM(p.amount) FILTER (WHERE p.amount < 0), 0)::bigint AS cancellations,
-               COUNT(*)::integer AS postings
+           AND NOT EXISTS (SELECT 1 FROM merchants_shop h
+                            WHERE h.id = a.owner_shop_id AND h.settlement_held)
+    ), signed AS (
+        -- Only a debit may be a payment to another shop; the entry's kind is read for those.
+        SELECT p.account_id, p.amount,
+               (p.amount < 0 AND EXISTS (SELECT 1 FROM ledger_entries e
+                                          WHERE e.id = p.entry_id AND e.kind = 'shop_payment'))
+                   AS onward
           FROM ledger_postings p
          WHERE p.account_id IN (SELECT account_id FROM payable) AND p.business_date = p_day
-         GROUP BY p.account_id
+    ), day AS (
+        SELECT s.account_id,
+               COALESCE(SUM(s.amount) FILTER (WHERE s.amount > 0), 0)::bigint AS gross,
+               COALESCE(-SUM(s.amount) FILTER (WHERE s.amount < 0 AND NOT s.onward), 0)::bigint
+                   AS cancellations,
+               COALESCE(-SUM(s.amount) FILTER (WHERE s.onward), 0)::bigint AS onward,
+               COUNT(*)::integer AS postings
+          FROM signed s
+         GROUP BY s.account_id
     ), later AS (
         SELECT p.account_id, SUM(p.amount)::bigint AS amount
           FROM ledger_postings p
@@ -95,6 +112,7 @@ BEGIN
         SELECT pa.shop_id, pa.account_id, o.id AS payouts_id,
                COALESCE(d.gross, 0) AS gross,
                COALESCE(d.cancellations, 0) AS cancellations,
+               COALESCE(d.onward, 0) AS onward,
                COALESCE(d.postings, 0) AS postings,
                (pa.balance - COALESCE(l.amount, 0))::bigint AS closing
           FROM payable pa
@@ -106,10 +124,10 @@ BEGIN
     )
     SELECT array_agg(shop_id ORDER BY shop_id), array_agg(account_id ORDER BY shop_id),
            array_agg(payouts_id ORDER BY shop_id), array_agg(gross ORDER BY shop_id),
-           array_agg(cancellations ORDER BY shop_id), array_agg(postings ORDER BY shop_id),
-           array_agg(closing ORDER BY shop_id)
-      INTO v_shops, v_accounts, v_payouts_accounts, v_gross, v_cancellations, v_postings,
-           v_closing
+           array_agg(cancellations ORDER BY shop_id), array_agg(onward ORDER BY shop_id),
+           array_agg(postings ORDER BY shop_id), array_agg(closing ORDER BY shop_id)
+      INTO v_shops, v_accounts, v_payouts_accounts, v_gross, v_cancellations, v_onward,
+           v_postings, v_closing
       FROM figures;
 
     -- One ledger_post() per payout, each a statement of its own (see the docstring).
@@ -124,14 +142,14 @@ BEGIN
     END LOOP;
 
     INSERT INTO merchants_statement (shop_id, business_date, gross, cancellations, net,
-                                     carried_in, payout_amount, carried_out, postings,
-                                     payout_entry_id, reference, created_at)
-    SELECT f.shop_id, p_day, f.gross, f.cancellations, f.gross - f.cancellations,
-           f.closing - (f.gross - f.cancellations), GREATEST(f.closing, 0),
+                                     spent_onward, carried_in, payout_amount, carried_out,
+                                     postings, payout_entry_id, reference, created_at)
+    SELECT f.shop_id, p_day, f.gross, f.cancellations, f.gross - f.cancellations, f.onward,
+           f.closing - (f.gross - f.cancellations - f.onward), GREATEST(f.closing, 0),
            f.closing - GREATEST(f.closing, 0), f.postings, abs(f.entry_id),
            'JP' || v_day_compact || '-' || f.shop_id, v_now
-      FROM unnest(v_shops, v_gross, v_cancellations, v_postings, v_closing, v_entries)
-           AS f(shop_id, gross, cancellations, postings, closing, entry_id);
+      FROM unnest(v_shops, v_gross, v_cancellations, v_onward, v_postings, v_closing, v_entries)
+           AS f(shop_id, gross, cancellations, onward, postings, closing, entry_id);
 
     RETURN QUERY
     SELECT count(*)::integer, (count(*) FILTER (WHERE f.closing > 0))::integer,

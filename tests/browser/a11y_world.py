@@ -76,6 +76,7 @@ class A11yWorld:
     lottery: object = None  # open, by lottery: the citizen has not applied
     grant_programme: object = None
     grant_application: object = None
+    fraud_case: object = None
 
     def __getattr__(self, name):
         users = self.__dict__.get("users", {})
@@ -206,6 +207,7 @@ def build_a11y_world() -> A11yWorld:
     apply(world.grant_programme, CitizenFactory(name="정신청"))  # one waiting in the queue
 
     world.shop = shop
+    world.fraud_case = _fraud_case(shop, world.payment)
     world.users = {
         "citizen": citizen,
         "owner": owner,
@@ -234,3 +236,24 @@ def _sales(citizen):
     ticket_issue(sale_id=sale.pk, user=citizen, amount=100_000)
     lottery = sale_create(name="추첨 할인 판매", mode="lottery", **common)
     return sale, lottery
+
+
+def _fraud_case(shop, payment):
+    """An open cash-out case on the shop, as the nightly step writes one."""
+
+    from fraud.models import Case
+
+    signal = {
+        "kind": "off_hours",
+        "text": "가게 결제의 80%(1,200,000원, 9건)가 0시에서 6시 사이에 있었습니다.",
+        "evidence": {},
+        "payments": [payment.pk],
+        "weight": 1,
+    }
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return Case.objects.create(
+        subject="shop", shop=shop, score=2, signals=[signal, {**signal, "kind": "round"}],
+        shops=[shop.pk], citizens=[payment.user_id], first_date=today, last_date=today,
+    )  # fmt: skip

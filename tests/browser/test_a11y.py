@@ -100,6 +100,8 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "merchants:invitation-accept": by("citizen", kwargs=lambda w: {"token": w.invitation_token}),
     "merchants:review-list": by("staff"),
     "merchants:policy": by("staff"),
+    "merchants:shop-payment-policy": by("staff"),
+    "merchants:shop-pay": by("owner", kwargs=shop),
     "merchants:review-detail": by("staff", kwargs=lambda w: {"shop_id": w.pending_shop.pk}),
     "merchants:shop-detail": by("owner", "clerk", kwargs=shop),
     "merchants:shop-edit": by("owner", kwargs=shop),
@@ -198,6 +200,9 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "dashboard:home": (*by("staff"), Visit("citizen", status=403)),
     "dashboard:shops": by("staff"),
     "operations:operations": by("staff"),
+    "fraud:queue": by("staff"),
+    "fraud:thresholds": by("staff"),
+    "fraud:case": by("staff", kwargs=lambda w: {"case_id": w.fraud_case.pk}),
     "districts:list": by("staff"),
     # --- accounts by phone, consents, messages ---------------------------------------------
     "accounts-phone:start": by("anonymous"),

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("jeonju_policy")
 
 D = dt.date(2026, 3, 10)
 NEXT = D + dt.timedelta(days=1)
-STEPS = ["settlement", "prepaid", "caps", "solidarity", "grants", "reconcile", "rollups"]
+STEPS = ["settlement", "prepaid", "caps", "solidarity", "grants", "reconcile", "rollups", "fraud"]
 
 
 @pytest.fixture
@@ -58,6 +58,7 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
         ("grants", "nothing_to_do"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),
+        ("fraud", "nothing_to_do"),
     ]
     assert (first.changed, first.failed) == (True, False)
     assert statuses(again.jobs) == [
@@ -68,6 +69,7 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
         ("grants", "nothing_to_do"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),  # rewrites the date whole: the same rows
+        ("fraud", "nothing_to_do"),
     ]
     assert not again.changed
     assert Entry.objects.count() == entries
@@ -184,7 +186,7 @@ def test_reconciliation_fails_the_run_when_a_balance_is_corrupted(day_of_sales, 
         )
     with time_machine.travel(at(NEXT, 2)):
         summary = nightly_run(business_date=D)
-    job = summary.jobs[-2]
+    job = next(j for j in summary.jobs if j.step == "reconcile")
     assert (job.step, job.status, job.note) == ("reconcile", "failed", "ledger_mismatch")
     assert summary.failed
     assert job.counts["balance_mismatches"] == 1
@@ -214,6 +216,7 @@ def test_a_failing_step_is_recorded_and_the_others_still_run(day_of_sales, monke
         ("grants", "nothing_to_do"),
         ("reconcile", "succeeded"),
         ("rollups", "succeeded"),
+        ("fraud", "nothing_to_do"),
     ]
     assert "disk on fire" in summary.jobs[1].error
 

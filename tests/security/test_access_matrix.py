@@ -187,6 +187,8 @@ CITY_TABLE: dict[str, Row] = {
     ),
     "merchants:review-list": staff_only(),
     "merchants:policy": staff_only(),
+    "merchants:shop-payment-policy": staff_only(),
+    "merchants:shop-pay": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
     "merchants:review-detail": staff_only(kwargs=shop_arg),
     "merchants:shop-detail": shop_x(),
     "merchants:shop-edit": shop_x(ok={"owner_x"}, forbidden={"clerk_x"}),
@@ -258,6 +260,9 @@ CITY_TABLE: dict[str, Row] = {
     "dashboard:export": staff_only(
         kwargs=lambda w: {"table": "top_shops", "fmt": "xlsx"}, other=OK
     ),
+    "fraud:queue": staff_only(),
+    "fraud:thresholds": staff_only(),
+    "fraud:case": staff_only(kwargs=lambda w: {"case_id": w.fraud_case.pk}),
     "operations:operations": staff_only(),
     "operations:run": staff_only(),
     # No transfer file exists for that day in this world: staff get 404, others 403.
@@ -470,6 +475,7 @@ CITY_TABLE: dict[str, Row] = {
     "api:sale-queue": citizens(kwargs=sale_arg),
     "api:sale-ticket": citizen_a_only(ticket_arg),
     "api:sale-ticket-pay": citizen_a_only(ticket_arg),
+    "api:dashboard-circulation": staff_only(),
     # The shop's owner cancels a payment or a redemption of today at shop X. The world has no
     # redemption: the owner gets 404 for a made-up id; everyone else is refused before that.
     "api:shop-payment-cancel": row(

@@ -112,6 +112,7 @@ class World:
     grant_programme: object = None
     grant_application: object = None  # citizen A's, with a document
     grant_document: object = None
+    fraud_case: object = None
     # strings that only some personas may ever see (checked in every response)
     markers: dict = field(default_factory=dict)  # marker -> personas who may see it
 
@@ -256,6 +257,7 @@ def build_world(city, other_city) -> World:
         "staff": staff,
     }
     world.shop_x, world.shop_y, world.campaign = shop_x, shop_y, campaign
+    world.fraud_case = _fraud_case(shop_x, world.payment_a)
     world.clerk_member = shop_x.members.get(user=clerk)
     for persona, user in world.users.items():
         world.tokens[persona] = "Token " + Token.objects.get_or_create(user=user)[0].key
@@ -314,3 +316,18 @@ def _sale(citizen):
     )
     ticket, _created = ticket_issue(sale_id=sale.pk, user=citizen, amount=100_000)
     return sale, ticket
+
+
+def _fraud_case(shop, payment):
+    """An open cash-out case on shop X, naming citizen A's payment (staff only may see it)."""
+
+    from fraud.models import Case
+
+    signal = {"kind": "off_hours", "text": "심야 결제", "evidence": {}, "payments": [payment.pk],
+              "weight": 2}  # fmt: skip
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return Case.objects.create(subject="shop", shop=shop, score=2, signals=[signal],
+                               shops=[shop.pk], citizens=[payment.user_id], first_date=today,
+                               last_date=today)  # fmt: skip

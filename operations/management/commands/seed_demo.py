@@ -33,6 +33,7 @@ DEMO_MODULES = [
     "messaging.demo",
     "operations.demo",
     "solidarity.demo",
+    "fraud.demo",
 ]
 
 

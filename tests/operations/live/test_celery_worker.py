@@ -143,6 +143,7 @@ def test_a_real_worker_runs_the_citys_nightly_run_in_the_citys_schema(live_city,
     assert sorted(finished) == [
         ("caps", "succeeded", "schedule"),
         ("grants", "nothing_to_do", "schedule"),
+        ("fraud", "nothing_to_do", "schedule"),
         ("prepaid", "nothing_to_do", "schedule"),
         ("reconcile", "succeeded", "schedule"),
         ("rollups", "succeeded", "schedule"),

@@ -75,6 +75,7 @@ def test_a_run_killed_after_the_first_chunk_is_finished_by_the_next_one(
         "nothing_to_do",  # grants: none in this city
         "succeeded",
         "succeeded",
+        "nothing_to_do",  # no cash-out signals
     ]
     restarted = summary.jobs[0]
     assert (restarted.attempt, restarted.counts["statements"], restarted.counts["already"]) == (
