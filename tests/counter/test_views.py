@@ -69,9 +69,7 @@ def test_a_refused_bill_keeps_the_customer_identified_with_the_amount_and_names_
     assert balances(citizen) == (0, 5_500)
 
 
-def test_an_amount_that_is_not_a_number_keeps_the_customer_identified(
-    client_for, citizen, shop
-):
+def test_an_amount_that_is_not_a_number_keeps_the_customer_identified(client_for, citizen, shop):
     client = client_for(shop.owner)
     code = payment_code_issue(user=citizen).number
     html = client.post(
