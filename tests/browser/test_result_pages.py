@@ -54,7 +54,7 @@ def test_abandoned_charge_then_card_pledge_then_the_code_screen_follows_the_coun
     assert page.get_by_role("heading", name="결제 대기").is_visible()
     shot(page, "charge-waiting-390")
     no_overflow(page)
-    page.get_by_role("link", name="결제 계속하기").click()
+    page.get_by_role("button", name="결제 계속하기").click()
     assert page.locator("#checkout-amount").inner_text() == "50,000원"  # the same order
     page.go_back()
     page.get_by_role("button", name="결제 취소").click()
