@@ -3,6 +3,8 @@ new balance, a waiting charge to finish or cancel, a card pledge's own page nami
 the pledge, and a code screen that learns its code was used."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from campaigns.services import pledge_with_card
 from counter.services import bill_pay
@@ -103,7 +105,12 @@ def test_the_code_screen_learns_that_its_code_was_used(client_for, citizen, camp
     page = client.get("/wallet/code/").content.decode()
     assert 'hx-get="/wallet/code/status/" hx-trigger="every 2s"' in page
     number = page.split('id="pay-code-number"')[1].split(">")[1].split("<")[0].replace(" ", "")
-    assert client.get("/wallet/code/status/").status_code == 204  # unused: the screen stays
+    with CaptureQueriesContext(connection) as asked:
+        assert client.get("/wallet/code/status/").status_code == 204  # unused: the screen stays
+    # Cheap enough to ask every 2 seconds: the schema, the session, the user, the two
+    # permission look-ups of ``use_wallet``, and one indexed look-up of the latest code.
+    assert len(asked) <= 6
+    assert "merchants_paymentcode" in asked[-1]["sql"]
     bill_pay(shop=shop, code=number, amount=120_000, idem=Idem.of("user:0", "k", "bill"))
     response = client.get("/wallet/code/status/")
     assert response.status_code == 200
