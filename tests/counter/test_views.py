@@ -87,10 +87,13 @@ def test_todays_list_shows_prepaid_redemptions_with_their_wallet_part(
     pledge(citizen, campaign, shop, 100_000)  # 105,000 prepaid
     client = client_for(shop.owner)
     code = payment_code_issue(user=citizen).number
-    client.post(
+    paid = client.post(
         f"/shops/{shop.pk}/counter/bill/",
         {"code": code, "amount": "120000", "idempotency_key": _key(_identify(client, shop, code))},
     )
+    # The list is asked again at once (htmx event), not only at its next 2-second poll.
+    assert paid["HX-Trigger"] == "counter-paid"
+    assert "counter-paid from:body" in client.get(f"/shops/{shop.pk}/counter/").content.decode()
     html = client.get(f"/shops/{shop.pk}/counter/recent/").content.decode()
     # (The pledge's own payment is listed too; in one test transaction both have the same time.)
     (row,) = [r for r in html.split("</tr>") if "/counter/redemptions/" in r]
