@@ -15,6 +15,7 @@ class CampaignsConfig(AppConfig):
             payment_dependant_register,
         )
 
+        from .selectors import pledge_result_url
         from .services import (
             payment_owner_refusal,
             pledge_charge_approved,
@@ -28,6 +29,7 @@ class CampaignsConfig(AppConfig):
                 approved=pledge_charge_approved,
                 failed=pledge_charge_failed,
                 refunded=pledge_charge_refunded,
+                result_url=pledge_result_url,
             ),
         )
         payment_dependant_register(payment_owner_refusal)

@@ -361,3 +361,20 @@ def pledge_outlook(
         min_pledge=campaign.min_pledge,
         max_pledge=campaign.max_pledge,
     )
+
+
+def pledge_result_url(charge) -> str | None:
+    """The page of the pledge a card charge paid for (where the provider's return page sends
+    the citizen), or None when no pledge waits for this charge."""
+    from django.urls import reverse
+
+    pledge_id = Pledge.objects.filter(charge=charge).values_list("pk", flat=True).first()
+    return reverse("campaigns:pledge-done", args=[pledge_id]) if pledge_id else None
+
+
+def pledge_of_user(*, user, pledge_id: int) -> Pledge | None:
+    return (
+        Pledge.objects.filter(pk=pledge_id, user=user)
+        .select_related("campaign", "shop", "phase", "organisation", "charge")
+        .first()
+    )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.campaign_list, name="campaign-list"),
     path("join/", views.organisation_join, name="organisation-join"),
     path("pledges/", views.pledge_list, name="pledge-list"),
+    path("pledges/<int:pledge_id>/", views.pledge_done, name="pledge-done"),
     path("pledges/<int:pledge_id>/cancel/", views.pledge_cancel, name="pledge-cancel"),
     path("prepaid/<int:shop_id>/", views.prepaid_history, name="prepaid-history"),
     path("manage/", views.manage, name="manage"),

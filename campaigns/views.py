@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -13,9 +14,11 @@ from django.views.decorators.http import require_POST
 
 from jeonju_prepay.exceptions import ApplicationError
 from ledger.models import Account
+from ledger.selectors import citizen_balances
 from ledger.services import Idem, business_date_today
 from merchants.models import Shop
 from merchants.selectors import shops_of_user
+from vouchers import services as wallet_services
 from vouchers.selectors import wallet_summary
 
 from . import selectors, services
@@ -145,6 +148,28 @@ def pledge_list(request):
         request,
         "campaigns/pledge_list.html",
         {"prepaid": selectors.citizen_prepaid(user=request.user)},
+    )
+
+
+@login_required
+def pledge_done(request, pledge_id):
+    """One pledge and how it ended: where a card pledge returns from the payment provider
+    (paid, still waiting with a way to finish or cancel the payment, or not paid)."""
+    pledge = selectors.pledge_of_user(user=request.user, pledge_id=pledge_id)
+    if pledge is None:
+        raise Http404
+    charge = pledge.charge
+    return render(
+        request,
+        "campaigns/pledge_done.html",
+        {
+            "pledge": pledge,
+            "charge": charge,
+            "checkout_url": wallet_services.charge_checkout_url(charge=charge) if charge else None,
+            "prepaid_balance": citizen_balances(
+                user_id=request.user.pk, shop_id=pledge.shop_id
+            ).prepaid,
+        },
     )
 
 

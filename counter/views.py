@@ -105,9 +105,11 @@ def counter_bill(request, shop_id):
         context.pop("status", None)
         context["bill_form"] = BillForm(initial={"code": data["code"], "amount": data["amount"]})
         return render(request, "counter/partials/counter_result.html", context)
-    return render(
+    response = render(
         request, "counter/partials/counter_done.html", {"shop": shop, "bill": result.body}
     )
+    response["HX-Trigger"] = "counter-paid"  # today's list shows it now, not at the next poll
+    return response
 
 
 @login_required

@@ -248,11 +248,14 @@ def step_grants(*, business_date: date, progress: Progress | None) -> StepResult
 
 def step_reconcile(*, business_date: date, progress: Progress | None) -> StepResult:
     """Each payment provider's books against its clearing accounts (this posts the provider's
-    payouts and applies what it did that the ledger lacks, so it comes first), then the whole
-    ledger recomputed from its postings in one snapshot."""
-    from vouchers.services import providers_reconcile
+    payouts and applies what it did that the ledger lacks, so it comes first), then the charges
+    still waiting for a provider after that are closed (``charges_expire``: abandoned at the
+    payment page; nothing moves), then the whole ledger recomputed from its postings in one
+    snapshot."""
+    from vouchers.services import charges_expire, providers_reconcile
 
     providers = providers_reconcile(business_date=business_date)
+    expired = charges_expire()
     with snapshot():
         report = ledger_check(limit=20)
     if progress is not None:
@@ -284,6 +287,7 @@ def step_reconcile(*, business_date: date, progress: Progress | None) -> StepRes
     ]
     differences = sum(len(p.differences) for p in providers)
     counts["provider_differences"] = differences
+    counts["charges_expired"] = expired
     sums = {"postings_sum": report.postings_sum, "balances_sum": report.balances_sum}
     if not report.ok:
         return StepResult(Status.FAILED, "ledger_mismatch", counts, sums, _mismatch_text(report))

@@ -115,7 +115,8 @@ class ChargeDetailApi(APIView):
 
 
 class ChargeCancelApi(APIView):
-    """Cancel an unused charge within 7 days (principal to the card, incentive to the budget)."""
+    """Cancel an unused charge within 7 days (principal to the card, incentive to the budget),
+    or close one still waiting for its payment (nothing was taken)."""
 
     permission_classes = [IsCitizen]
 

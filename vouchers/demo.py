@@ -15,6 +15,7 @@ from .models import Charge, Policy, PolicyOverride
 from .sandbox_views import sandbox_approve
 from .services import (
     budget_fund,
+    charge_cancel,
     charge_create,
     pin_set,
     policy_override_add,
@@ -96,3 +97,23 @@ def seed(ctx) -> None:
                 idem=Idem.of(f"user:{citizen.pk}", f"demo-pay-{k}", "demo"),
                 actor=citizen,
             )
+    _charges_left_at_the_provider(ctx)
+
+
+def _charges_left_at_the_provider(ctx) -> None:
+    """citizen2 left two charges at the payment page: one an hour and more ago, closed as the
+    nightly run closes it, and one still waiting, to finish or cancel from the wallet."""
+    citizen = ctx.users.get("citizen2@demo.kr")
+    if citizen is None or Charge.objects.filter(user=citizen, amount__in=(20_000, 30_000)).exists():
+        return
+    expired, _url = charge_create(user=citizen, amount=20_000)
+    Charge.objects.filter(pk=expired.pk).update(
+        created_at=expired.created_at - dt.timedelta(hours=2)
+    )
+    expired.refresh_from_db()
+    charge_cancel(charge=expired, by=None)
+    charge_create(user=citizen, amount=30_000)
+    ctx.notes.append(
+        "Charges left at the payment page: citizen2@demo.kr's /wallet/ lists one waiting (finish"
+        " or cancel it) and one closed after an hour."
+    )

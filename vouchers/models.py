@@ -256,11 +256,20 @@ class Charge(models.Model):
     def __str__(self) -> str:
         return f"Charge {self.order_id} {self.amount}"
 
-    # What a citizen reads for the provider's event types kept in ``failure_reason``; any
-    # other reason there is already a sentence (a limit refused at the callback).
+    # Why a charge still waiting for the provider was closed here (``charge_cancel``).
+    CLOSED_BY_CITIZEN = "charge.cancelled"
+    CLOSED_EXPIRED = "charge.expired"
+
+    # What a citizen reads for the provider's event types kept in ``failure_reason`` (and for
+    # the two above); any other reason there is already a sentence (a limit refused at the
+    # callback).
     FAILURE_TEXTS = {
         "payment.failed": _("The card company declined the payment. No money was taken."),
         "payment.cancelled": _("The payment was cancelled before it finished. No money was taken."),
+        CLOSED_BY_CITIZEN: _("You cancelled this payment before it was made. No money was taken."),
+        CLOSED_EXPIRED: _(
+            "The payment was not finished within an hour, so it was closed. No money was taken."
+        ),
     }
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from itertools import groupby
 
 from django.db.models import Q, QuerySet
@@ -316,3 +316,52 @@ def payment_totals_on(day: date) -> tuple[int, int]:
 
     totals = Payment.objects.filter(business_date=day).aggregate(n=Count("id"), won=Sum("amount"))
     return int(totals["n"] or 0), int(totals["won"] or 0)
+
+
+@dataclass(frozen=True)
+class CodeOutcome:
+    """The payment that spent the citizen's latest code, as the code screen shows it."""
+
+    shop_name: str
+    used_at: datetime
+    from_wallet: int  # the wallet part of the bill (0: all from the prepaid balance)
+    wallet_balance: int
+    prepaid_balance: int  # left at that shop
+
+
+def code_outcome(*, user) -> CodeOutcome | None:
+    """What became of the citizen's latest payment code: None while it is unused (the code
+    screen asks every few seconds: one indexed look-up, ``(user, -created_at)``), else the
+    payment that spent it and the balances after it."""
+    from merchants.models import PaymentCode
+
+    code = (
+        PaymentCode.objects.filter(user=user)
+        .order_by("-created_at")
+        .values("used_at", "used_at_shop_id", "used_at_shop__name")
+        .first()
+    )
+    if code is None or code["used_at"] is None:
+        return None
+    shop_id = code["used_at_shop_id"]
+    # The wallet part of the bill was written in the transaction that spent the code, at the
+    # same ``now()``.
+    wallet_part = (
+        Payment.objects.filter(
+            user=user,
+            shop_id=shop_id,
+            created_at__gte=code["used_at"],
+            method=Payment.Method.CUSTOMER_CODE,
+        )
+        .order_by("-created_at")
+        .values_list("amount", flat=True)
+        .first()
+    )
+    balances = citizen_balances(user_id=user.pk, shop_id=shop_id)
+    return CodeOutcome(
+        shop_name=code["used_at_shop__name"] or "",
+        used_at=code["used_at"],
+        from_wallet=int(wallet_part or 0),
+        wallet_balance=balances.wallet,
+        prepaid_balance=balances.prepaid,
+    )

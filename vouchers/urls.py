@@ -12,6 +12,7 @@ urlpatterns = [
     path("charge/<str:order_id>/cancel/", views.charge_cancel, name="charge-cancel"),
     path("code/", views.payment_code, name="code"),
     path("code/new/", views.payment_code_fragment, name="code-new"),
+    path("code/status/", views.payment_code_status, name="code-status"),
     path("pay/<str:public_code>/", views.pay_shop, name="pay-shop"),
     path("payments/<int:payment_id>/", views.payment_done, name="payment-done"),
     path("pin/", views.pin, name="pin"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,7 +28,7 @@ from .forms import (
     PolicyOverrideForm,
     RefundForm,
 )
-from .models import CitizenGroup, Payment, PolicyOverride, ProviderDiscrepancy
+from .models import Charge, CitizenGroup, Payment, PolicyOverride, ProviderDiscrepancy
 
 wallet_required = permission_required("vouchers.use_wallet", raise_exception=True)
 
@@ -84,20 +85,37 @@ def charge(request):
 @login_required
 @wallet_required
 def charge_done(request, order_id):
+    """Where the provider sends the citizen back: the charge's outcome with the new balance, or,
+    while it waits, a way to finish or cancel it. A card pledge shows its own page."""
     charge = services.charge_for_user(user=request.user, order_id=order_id)
-    return render(request, "vouchers/charge_done.html", {"charge": charge})
+    result_url = services.charge_result_url(charge=charge)
+    if result_url is not None:
+        return redirect(result_url)
+    return render(
+        request,
+        "vouchers/charge_done.html",
+        {
+            "charge": charge,
+            "summary": selectors.wallet_summary(user=request.user),
+            "checkout_url": services.charge_checkout_url(charge=charge),
+        },
+    )
 
 
 @login_required
 @wallet_required
 @require_POST
 def charge_cancel(request, order_id):
+    """Cancel a paid charge (the card refunded), or close one still waiting for payment."""
     charge = services.charge_for_user(user=request.user, order_id=order_id)
+    waiting = charge.status == Charge.Status.CREATED
     try:
         services.charge_cancel(charge=charge, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
+        if waiting:  # its page says so, or the pledge's page for a card pledge
+            return redirect("vouchers:charge-done", order_id=charge.order_id)
         messages.success(request, _("The charge is cancelled; the card payment is refunded."))
     return redirect("vouchers:wallet")
 
@@ -124,6 +142,18 @@ def payment_code(request):
 def payment_code_fragment(request):
     """htmx: a fresh code (the page asks before the old one expires, or on a tap)."""
     return render(request, "vouchers/partials/code.html", _code_context(request.user))
+
+
+@login_required
+@wallet_required
+def payment_code_status(request):
+    """htmx, asked every 2 seconds by the code screen: nothing (204, the screen stays) while the
+    code on it is unused; once a counter has spent it, what was paid and the balances now, in
+    place of the code."""
+    outcome = selectors.code_outcome(user=request.user)
+    if outcome is None:
+        return HttpResponse(status=204)
+    return render(request, "vouchers/partials/code_paid.html", {"outcome": outcome})
 
 
 @login_required

@@ -1,10 +1,10 @@
 """A city with a person of every role and an object behind every page, for the accessibility run.
 
 Built in a live city (committed data, served to Chromium) through the services and factories, so
-each page shows what it shows in use: a wallet with a charge, a payment and a declined charge; a
-pledge; a shop with a clerk, a device, an invitation and a statement; a pending shop to review;
-a campaign with a members-only phase; a landlord with a proposed and a verified agreement; the
-city's districts.
+each page shows what it shows in use: a wallet with a charge, a payment, a declined charge and
+one waiting; a pledge, a card pledge paid and one waiting; a shop with a clerk, a device, an
+invitation and a statement; a pending shop to review; a campaign with a members-only phase; a
+landlord with a proposed and a verified agreement; the city's districts.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from campaigns.models import Pledge
+from campaigns.services import pledge_with_card
 from cards.models import Desk
 from cards.services import batch_create, card_issue, desk_charge
 from districts.data import KNOWN
@@ -40,6 +41,7 @@ from tests.rentals.factories import AgreementFactory, LeaseFactory, PropertyFact
 from tests.vouchers.conftest import charge, pay
 from tests.workplaces.factories import RoundFactory, WorkplaceFactory
 from vouchers.models import Charge, Payment
+from vouchers.sandbox_views import sandbox_approve
 from vouchers.services import charge_create, pin_set
 from workplaces.services import (
     ReportInput,
@@ -61,6 +63,9 @@ class A11yWorld:
     campaign: object = None
     charge: object = None
     failed_charge: object = None
+    waiting_charge: object = None
+    card_pledge: object = None
+    waiting_pledge: object = None
     payment: object = None
     pledge: object = None
     invitation_token: str = ""
@@ -105,6 +110,7 @@ def build_a11y_world() -> A11yWorld:
     declined, _url = charge_create(user=citizen, amount=50_000)
     Charge.objects.filter(pk=declined.pk).update(status="failed", failure_reason="payment.failed")
     world.failed_charge = declined
+    world.waiting_charge, _url = charge_create(user=citizen, amount=20_000)
 
     today = business_date_today()
     campaign = CampaignFactory(name="전주 착한 선결제 운동", target_participants=50_000)
@@ -114,6 +120,14 @@ def build_a11y_world() -> A11yWorld:
     CampaignShopFactory(campaign=campaign, shop=shop, bonus_bp=1000)
     CampaignShopFactory(campaign=campaign, shop=ShopFactory(name="남부시장 빵집"), bonus_bp=0)
     world.pledge = Pledge.objects.get(pk=pledge(citizen, campaign, shop, 100_000)["pledge_id"])
+    world.card_pledge, _url = pledge_with_card(
+        user=citizen, campaign=campaign, shop=shop, amount=100_000
+    )
+    assert world.card_pledge.charge is not None
+    sandbox_approve(world.card_pledge.charge.order_id)
+    world.waiting_pledge, _url = pledge_with_card(
+        user=citizen, campaign=campaign, shop=shop, amount=100_000
+    )
     world.campaign = campaign
 
     landlord = LandlordFactory(email="landlord@a11y.kr", name="최영호")

@@ -129,7 +129,8 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     "vouchers:history": by("citizen"),
     "vouchers:charge": by("citizen"),
     "vouchers:charge-done": by("citizen", kwargs=lambda w: {"order_id": w.failed_charge.order_id})
-    + by("citizen", kwargs=lambda w: {"order_id": w.charge.order_id}),
+    + by("citizen", kwargs=lambda w: {"order_id": w.charge.order_id})
+    + by("citizen", kwargs=lambda w: {"order_id": w.waiting_charge.order_id}),
     "vouchers:code": by("citizen"),
     "vouchers:pay-shop": by("citizen", kwargs=lambda w: {"public_code": w.shop.public_code}),
     "vouchers:payment-done": by("citizen", kwargs=lambda w: {"payment_id": w.payment.pk}),
@@ -139,6 +140,9 @@ PAGES: dict[str, tuple[Visit, ...]] = {
     # --- campaigns ------------------------------------------------------------------------
     "campaigns:campaign-list": by("citizen", "owner", "staff"),
     "campaigns:pledge-list": by("citizen"),
+    # A card pledge paid, and one still waiting for its card payment.
+    "campaigns:pledge-done": by("citizen", kwargs=lambda w: {"pledge_id": w.card_pledge.pk})
+    + by("citizen", kwargs=lambda w: {"pledge_id": w.waiting_pledge.pk}),
     "campaigns:prepaid-history": by("citizen", kwargs=shop),
     "campaigns:manage": by("staff"),
     "campaigns:closed-shops": by("staff"),
@@ -267,6 +271,7 @@ EXCUSED: dict[str, str] = {
     "sales:ticket-status": "htmx fragment inside the ticket page (checked there)",
     "sales:staff-figures": "htmx fragment inside the sale's staff page (checked there)",
     "vouchers:code-new": "htmx fragment inside the code page (checked there)",
+    "vouchers:code-status": "htmx fragment polled by the code page (204 until the code is used)",
     "vouchers:refund": POST_ONLY,
     "solidarity:gift-cancel": POST_ONLY,
     "solidarity:relay-join": POST_ONLY,

@@ -26,7 +26,8 @@ def test_charge_then_pay_by_shop_qr_with_pin_and_see_cashback(live_server_url, p
     # The provider's page.
     assert page.locator("#checkout-amount").inner_text() == "50,000원"
     page.get_by_role("button", name="결제", exact=True).click()
-    assert page.locator("#charged-amount").inner_text() == "50,000원"
+    assert page.get_by_role("heading", name="충전 완료").is_visible()
+    assert page.locator("#charged-amount").inner_text() == "50,000원 충전했습니다"
 
     # Scanning the shop's QR opens this address.
     page.goto(f"{live_server_url}/wallet/pay/{shop.public_code}/")

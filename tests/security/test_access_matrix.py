@@ -277,6 +277,7 @@ CITY_TABLE: dict[str, Row] = {
     "vouchers:charge-cancel": citizen_a_only(order_arg),
     "vouchers:code": citizens(),
     "vouchers:code-new": citizens(),
+    "vouchers:code-status": citizens(),
     # Any citizen may pay any approved shop whose QR they scanned.
     "vouchers:pay-shop": citizens(kwargs=lambda w: {"public_code": w.shop_x.public_code}),
     "vouchers:payment-done": citizen_a_only(lambda w: {"payment_id": w.payment_a.pk}),
@@ -315,6 +316,9 @@ CITY_TABLE: dict[str, Row] = {
     "campaigns:campaign-list": signed_in(),
     "campaigns:organisation-join": signed_in(),
     "campaigns:pledge-list": signed_in(),
+    "campaigns:pledge-done": row(
+        ok={"citizen_a"}, default=MISSING, kwargs=lambda w: {"pledge_id": w.pledge_a.pk}
+    ),
     "campaigns:pledge-cancel": row(
         ok={"citizen_a"}, default=MISSING, kwargs=lambda w: {"pledge_id": w.pledge_a.pk}
     ),

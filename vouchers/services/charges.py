@@ -16,6 +16,12 @@ is reached three ways, each under the charge's row lock:
 - a charge that paid for something else (a card pledge) is reversed only by its owner's path
   (``CHARGE_PURPOSES``).
 
+A charge still waiting for the provider (the citizen left its payment page) has credited
+nothing, so closing it moves no money: ``charge_cancel`` closes it when the citizen cancels it,
+and the nightly run closes every charge left waiting longer than ``CHARGE_WAIT`` (one hour) the
+same way (``charges_expire``, through ``charge_cancel``). A card payment the provider approves
+after its charge was closed is given back (``provider.py``), so closing never keeps money.
+
 Locks, in this order (``locks.py``): the charge row, the citizen's usage row of the charge's
 month, then every account of the entry (ascending id, one statement).
 """
@@ -54,7 +60,7 @@ from ..exceptions import (
 from ..models import Charge, ProviderCall, ProviderDiscrepancy
 from ..providers import get_provider, provider_for_city
 from ..rules import rules_on
-from .common import CHARGE_CANCEL_DAYS, month_of, shard_of
+from .common import CHARGE_CANCEL_DAYS, CHARGE_WAIT, month_of, shard_of
 from .locks import WalletLocked, wallet_lock
 from .outbox import provider_call_enqueue
 from .policy import budget_draw
@@ -79,6 +85,8 @@ class ChargePurpose:
     approved: Callable[[Charge], CallbackOutcome]
     failed: Callable[[Charge], None]
     refunded: Callable[[Charge], CallbackOutcome]
+    # Where the citizen reads the outcome (the pledge's page), instead of the wallet's.
+    result_url: Callable[[Charge], str] | None = None
 
 
 CHARGE_PURPOSES: dict[str, ChargePurpose] = {}
@@ -165,13 +173,38 @@ def charge_create(
         order_id="ord_" + secrets.token_hex(16),
         purpose=purpose,
     )
-    checkout_url = get_provider(provider).create_payment(
+    return charge, _checkout_url(charge)
+
+
+def _checkout_url(charge: Charge) -> str:
+    """Register the charge with its provider (again: both providers answer the same page for
+    the same order) and return the provider's page for it."""
+    return get_provider(charge.provider).create_payment(
         order_id=charge.order_id,
-        amount=amount,
+        amount=charge.amount,
         return_path=reverse("vouchers:charge-done", args=[charge.order_id]),
-        customer_key=str(user.pk),
+        customer_key=str(charge.user_id),
     )
-    return charge, checkout_url
+
+
+def charge_checkout_url(*, charge: Charge) -> str | None:
+    """The provider's page where the citizen finishes a charge still waiting for payment (the
+    page was left or closed), or None when the charge is settled or has waited too long."""
+    if charge.status != Charge.Status.CREATED or _waited_too_long(charge):
+        return None
+    return _checkout_url(charge)
+
+
+def charge_result_url(*, charge: Charge) -> str | None:
+    """Where a charge of another purpose shows its outcome (a card pledge: the pledge's page)."""
+    purpose = CHARGE_PURPOSES.get(charge.purpose)
+    if purpose is None or purpose.result_url is None:
+        return None
+    return purpose.result_url(charge)
+
+
+def _waited_too_long(charge: Charge, now=None) -> bool:
+    return (now or timezone.now()) - charge.created_at > CHARGE_WAIT
 
 
 def clearing_account_id(*, provider: str, user_id: int) -> int:
@@ -286,19 +319,26 @@ def _charge_fail(charge: Charge, reason: str) -> None:
     charge.save(update_fields=["status", "failure_reason", "last_event_at", "provider_payment_key"])
 
 
-def charge_cancel(*, charge: Charge, by: User) -> Charge:
+def charge_cancel(*, charge: Charge, by: User | None) -> Charge:
     """The citizen cancels an unused wallet charge within 7 days: the principal leaves the wallet
     for the provider's clearing account, the incentive returns to the budget, and, once that has
     committed, the outbox asks the provider to give the card payment back (retried until it
     confirms). Nothing is sent to the provider when the ledger refuses.
+
+    A charge still waiting for the provider (of any purpose) is closed instead: nothing was
+    credited, so nothing moves; a card pledge waiting for it fails with it. ``by=None`` is the
+    nightly expiry (``charges_expire``), which closes only charges waiting longer than
+    ``CHARGE_WAIT``.
 
     Raises ``ChargeNotFoundError`` (another citizen's charge) and ``ChargeNotCancellableError``:
     not paid, older than 7 days, paid back by a refund, the wallet used since, the incentive
     spent, or a charge that paid for a pledge (cancel the pledge instead).
     Locks the charge row, the usage row of its month, then the wallet accounts.
     """
-    if charge.user_id != by.pk:
+    if by is not None and charge.user_id != by.pk:
         raise ChargeNotFoundError()
+    if charge.status == Charge.Status.CREATED or by is None:
+        return _charge_close_waiting(charge, expired=by is None)
     _charge_check_cancellable(charge)  # early, without locks: most refusals need no lock
 
     def attempt() -> Charge:
@@ -324,6 +364,42 @@ def charge_cancel(*, charge: Charge, by: User) -> Charge:
         return locked
 
     return with_retries(attempt)
+
+
+@transaction.atomic
+def _charge_close_waiting(charge: Charge, *, expired: bool) -> Charge:
+    """Close a charge still waiting for the provider (locks its row; nothing in the ledger)."""
+    locked = Charge.objects.select_for_update().get(pk=charge.pk)
+    if locked.status != Charge.Status.CREATED:
+        raise ChargeNotCancellableError(
+            _("This charge is no longer waiting for payment: see how it ended.")
+        )
+    if expired and not _waited_too_long(locked):
+        raise ChargeNotCancellableError(_("This charge has not waited long enough to expire."))
+    locked.status = Charge.Status.CANCELLED
+    locked.cancelled_at = timezone.now()
+    locked.failure_reason = Charge.CLOSED_EXPIRED if expired else Charge.CLOSED_BY_CITIZEN
+    locked.save(update_fields=["status", "cancelled_at", "failure_reason", "last_event_at"])
+    if locked.purpose != "wallet":
+        CHARGE_PURPOSES[locked.purpose].failed(locked)
+    return locked
+
+
+def charges_expire(*, now=None) -> int:
+    """Close every charge left waiting for the provider longer than ``CHARGE_WAIT`` (the nightly
+    run, after the providers' records have been applied, so a payment that did go through is
+    credited first). One short transaction per charge, through ``charge_cancel``; abandoned
+    charges are few. Returns how many were closed."""
+    cutoff = (now or timezone.now()) - CHARGE_WAIT
+    closed = 0
+    waiting = Charge.objects.filter(status=Charge.Status.CREATED, created_at__lt=cutoff)
+    for charge in waiting.order_by("id").iterator():
+        try:
+            charge_cancel(charge=charge, by=None)
+        except ChargeNotCancellableError:  # settled meanwhile
+            continue
+        closed += 1
+    return closed
 
 
 def _charge_check_cancellable(charge: Charge) -> None:

@@ -8,6 +8,10 @@ from datetime import date, timedelta
 from django.conf import settings
 
 CHARGE_CANCEL_DAYS = 7
+# A charge still waiting for the provider this long after it was started was abandoned (the
+# payment page was closed): the citizen may finish or cancel it until then, and the nightly run
+# closes it after (``charges_expire``).
+CHARGE_WAIT = timedelta(hours=1)
 SMALL_CHARGE = 10_000  # charges of at most this much need 80% used before a refund
 REFUND_THRESHOLD_BP = 6_000
 REFUND_THRESHOLD_SMALL_BP = 8_000

@@ -122,6 +122,8 @@ def _apply_event(event: CallbackEvent) -> CallbackOutcome:
     charge.last_event_at = event.occurred_at
     if event.event_type == "payment.approved":
         if charge.status != Charge.Status.CREATED:
+            if charge.paid_at is None and event.payment_key:
+                return _approved_after_closing(charge, event)
             charge.save(update_fields=["last_event_at"])
             return CallbackOutcome("ignored", "already settled", charge.pk)
         charge.provider_payment_key = event.payment_key
@@ -155,6 +157,18 @@ def _apply_event(event: CallbackEvent) -> CallbackOutcome:
         charge.save(update_fields=["last_event_at"])
         return CallbackOutcome("ignored", "already settled", charge.pk)
     raise CallbackRejectedError(_("Unknown event type."), code="callback_unknown_type")
+
+
+def _approved_after_closing(charge: Charge, event: CallbackEvent) -> CallbackOutcome:
+    """The card was paid after the charge was closed unpaid (it expired, the citizen cancelled
+    it, the provider had reported it failed): nothing is credited, and the card payment is given
+    back through the outbox once this commits (once per charge)."""
+    charge.provider_payment_key = event.payment_key
+    charge.save(update_fields=["last_event_at", "provider_payment_key"])
+    provider_call_enqueue(
+        charge=charge, kind=ProviderCall.Kind.CANCEL, reason="paid after the charge was closed"
+    )
+    return CallbackOutcome("given_back", "paid after the charge was closed", charge.pk)
 
 
 # --- Reconciliation ---------------------------------------------------------------------------
@@ -209,7 +223,7 @@ def provider_reconcile(*, provider_name: str, business_date: date) -> Reconcilia
     charges = {
         c.order_id: c
         for c in Charge.objects.filter(provider=provider_name).only(
-            "id", "order_id", "status", "amount", "purpose", "provider"
+            "id", "order_id", "status", "amount", "purpose", "provider", "paid_at"
         )
     }
     pending = dict(
@@ -319,6 +333,10 @@ def _order_difference(record, charge, pending, now) -> tuple[str, str] | None:
             return "apply_approved", "approved at the provider, no callback arrived"
         if ours in (Charge.Status.CANCELLED, Charge.Status.FAILED):
             since = pending.get(charge.order_id)
+            if since is None and charge.paid_at is None:
+                # Paid after the charge was closed unpaid, and no callback said so: apply it
+                # (the card payment is given back).
+                return "apply_approved", "approved at the provider after the charge was closed"
             if since is None:
                 return Kind.NOT_CANCELLED_AT_PROVIDER, "no cancel is on its way to the provider"
             if now - since > CALL_OVERDUE:
