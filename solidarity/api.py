@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
@@ -52,7 +52,9 @@ class GiftsApi(APIView):
 
     permission_classes = [IsCitizen]
 
-    @extend_schema(responses={200: GiftOutput(many=True)})
+    @extend_schema(
+        responses={200: inline_serializer("GiftList", fields={"gifts": GiftOutput(many=True)})}
+    )
     def get(self, request):
         services.gifts_claim(user=request.user)
         gifts = selectors.gifts_of(user=request.user)[:100]

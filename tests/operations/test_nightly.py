@@ -73,7 +73,7 @@ def test_a_run_does_every_step_and_a_repeat_changes_nothing_and_says_so(day_of_s
     ]
     assert not again.changed
     assert Entry.objects.count() == entries
-    assert [job.attempt for job in again.jobs] == [2, 2, 2, 2, 2, 2]
+    assert [job.attempt for job in again.jobs] == [2] * len(STEPS)
     settled = again.jobs[0]
     assert settled.counts["already"] == 2
     assert "Already settled: 2 statements" in job_summary(settled)
@@ -279,7 +279,7 @@ def test_the_dispatcher_runs_each_city_in_its_own_schema(day_of_sales, other_cit
         result = nightly_dispatch.apply(kwargs={"schemas": ["jeonju"]}).get()
     assert result == {"business_date": "2026-03-10", "cities": ["jeonju"]}
     connection.set_schema("jeonju")
-    assert JobRun.objects.filter(business_date=D, trigger="schedule").count() == 6
+    assert JobRun.objects.filter(business_date=D, trigger="schedule").count() == len(STEPS)
     assert Statement.objects.filter(business_date=D).count() == 2
 
 
