@@ -130,7 +130,7 @@ class Shop(models.Model):
     # Held by the city while a suspected cash-out is investigated: the nightly settlement skips
     # the shop (its balance waits, whole, for the next settlement after the hold is lifted) and
     # the shop cannot pay other shops. Changed only by ``shop_settlement_hold``.
-    settlement_held = models.BooleanField(_("settlement held"), default=False)
+    settlement_held = models.BooleanField(_("settlement held"), default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

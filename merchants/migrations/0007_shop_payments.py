@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='shop',
             name='settlement_held',
-            field=models.BooleanField(default=False, verbose_name='settlement held'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='settlement held'),
         ),
         migrations.AddField(
             model_name='statement',
