@@ -201,7 +201,7 @@ class DecisionApi(APIView):
         return Response(application_body(decided))
 
 
-class PaymentOutput(serializers.Serializer):
+class GrantPaymentOutput(serializers.Serializer):
     paid = serializers.IntegerField()
     amount = serializers.IntegerField()
     batch_id = serializers.IntegerField()
@@ -214,7 +214,9 @@ class PaymentApi(APIView):
 
     permission_classes = [IsGrantStaff]
 
-    @extend_schema(request=None, responses={201: PaymentOutput}, parameters=[IDEMPOTENCY_PARAM])
+    @extend_schema(
+        request=None, responses={201: GrantPaymentOutput}, parameters=[IDEMPOTENCY_PARAM]
+    )
     def post(self, request, pk: int):
         programme = Programme.objects.filter(pk=pk).first()
         if programme is None:

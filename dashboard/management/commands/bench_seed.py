@@ -134,6 +134,21 @@ class Command(BaseCommand):
             cursor.execute(sql, params or {})
             return cursor.rowcount
 
+    def _accounts_create(self, kind, owners_sql, params=None):
+        """Accounts of ``kind`` for the owners ``owners_sql`` selects (three arrays: users, shops,
+        shards), through ``ledger_accounts_create()``. The arrays are read first and passed as
+        values: on Citus a function that writes the ledger cannot run inside a query over a
+        city's table ("cannot execute a distributed query from a query on a shard")."""
+        with connection.cursor() as cursor:
+            cursor.execute(owners_sql, params or {})
+            users, shops, shards = cursor.fetchone()
+            if shards is None:  # no owner selected
+                return
+            cursor.execute(
+                "SELECT ledger_accounts_create(%s, %s::bigint[], %s::bigint[], %s::integer[])",
+                [kind, users, shops, shards],
+            )
+
     def _policy_and_system_accounts(self):
         from vouchers.models import Policy
         from vouchers.services import budget_fund, budget_shard_ids, policy_set
@@ -155,9 +170,10 @@ class Command(BaseCommand):
             amount=1_000_000_000,
             idempotency_key="bench-budget",
         )
-        self._execute(
-            "SELECT ledger_accounts_create('float', array_agg(NULL::bigint),"
-            " array_agg(NULL::bigint), array_agg(s)) FROM generate_series(0, %(shards)s - 1) s",
+        self._accounts_create(
+            "float",
+            "SELECT array_agg(NULL::bigint), array_agg(NULL::bigint), array_agg(s)"
+            " FROM generate_series(0, %(shards)s - 1) s",
             {"shards": settings.INCENTIVE_BUDGET_SHARDS},
         )
 
@@ -186,11 +202,10 @@ class Command(BaseCommand):
                 " WHERE email LIKE 'bench-c-%%' ON CONFLICT DO NOTHING"
             )
             for kind in ("wallet_principal", "wallet_incentive"):
-                self._execute(
-                    "SELECT ledger_accounts_create(%(kind)s, array_agg(u.id),"
-                    " array_agg(NULL::bigint), array_agg(0))"
+                self._accounts_create(
+                    kind,
+                    "SELECT array_agg(u.id), array_agg(NULL::bigint), array_agg(0)"
                     " FROM accounts_user u WHERE u.email LIKE 'bench-c-%%'",
-                    {"kind": kind},
                 )
 
     def _shops(self, total):
@@ -240,10 +255,10 @@ class Command(BaseCommand):
                 " SELECT s.id, s.owner_id, 'owner', now() FROM merchants_shop s"
                 " WHERE s.public_code LIKE 'bench-%%' ON CONFLICT DO NOTHING"
             )
-            self._execute(
-                "SELECT ledger_accounts_create('shop_payable', array_agg(NULL::bigint),"
-                " array_agg(s.id), array_agg(0))"
-                " FROM merchants_shop s WHERE s.public_code LIKE 'bench-%%'"
+            self._accounts_create(
+                "shop_payable",
+                "SELECT array_agg(NULL::bigint), array_agg(s.id), array_agg(0)"
+                " FROM merchants_shop s WHERE s.public_code LIKE 'bench-%%'",
             )
 
     def _analyze(self):
