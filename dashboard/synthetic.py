@@ -165,7 +165,13 @@ def payments_write(
     shard of the incentive budget into the wallet's incentive balance in the payment's own entry
     (as ``wallet_pay`` does) and reversed with a cancelled payment. The monthly cap is not
     applied (the demo's neighbours spend far below it); the month's usage row counts it."""
-    bar = tqdm(total=payments, unit="payment", desc="  payments", leave=False, disable=not progress)
+    bar = tqdm(
+        total=payments,
+        unit="payment",
+        desc="  payments",
+        leave=False,
+        disable=None if progress else True,
+    )
     params = {"day": day, "batch": batch, "label": label, "bp": cashback_bp}
     if cashback_bp:
         shards = int(settings.INCENTIVE_BUDGET_SHARDS)

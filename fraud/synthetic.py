@@ -37,6 +37,10 @@ from .rules import ChargeFact, Facts, PaymentFact, RefundFact, ShopFact
 SEOUL = ZoneInfo("Asia/Seoul")
 KINDS = ("charge_and_cash", "night_shop", "closed_group", "refund_after")
 
+# The world's city charges at most this a month (Jeonju's limit, the thresholds' default): rings
+# charge it whole. A database bench gives its city the same wallet policy.
+MONTHLY_CHARGE_LIMIT = 500_000
+
 
 @dataclass
 class Planted:
@@ -61,12 +65,24 @@ class _Ids:
 
 
 def world_build(
-    *, seed: int, citizens: int = 100_000, shops: int = 10_000, rings: int = 10, days: int = 30
+    *,
+    seed: int,
+    citizens: int = 100_000,
+    shops: int = 10_000,
+    rings: int = 10,
+    days: int = 30,
+    start: datetime | None = None,
+    ordinary: bool = True,
 ) -> World:
-    """A month (``days``) of ``citizens`` and ``shops`` with ``rings`` planted cases of each
-    kind and as many look-alikes of each."""
+    """A month (``days`` from ``start``) of ``citizens`` and ``shops`` with ``rings`` planted
+    cases of each kind and as many look-alikes of each.
+
+    With ``ordinary=False`` the ordinary city is left out: the world holds only the planted
+    cases and the look-alikes, whose people and shops have ids above ``citizens`` and
+    ``shops``; ids 1..``shops`` still name the ordinary shops some of them pay at (the
+    database bench of ``bench/fraud_bench.py`` maps them onto the shops of a seeded city)."""
     rnd = random.Random(seed)  # noqa: S311 - a reproducible world, not a secret
-    start = datetime(2026, 3, 1, tzinfo=SEOUL)
+    start = start or datetime(2026, 3, 1, tzinfo=SEOUL)
     end = start + timedelta(days=days)
     facts = Facts(start=start, end=end)
     world = World(facts=facts)
@@ -98,7 +114,7 @@ def world_build(
         facts.charges.append(ChargeFact(charge_id(), user, amount, incentive, at))
 
     # --- The ordinary city ------------------------------------------------------------------
-    for sid in range(1, shops + 1):
+    for sid in range(1, shops + 1 if ordinary else 1):
         facts.shops[sid] = ShopFact(
             sid,
             citizens + 1_000_000 + sid,  # owners who do not shop with the wallet here
@@ -107,7 +123,7 @@ def world_build(
             f"가게 {sid}",
         )
     shop_ids = list(range(1, shops + 1))
-    for uid in range(1, citizens + 1):
+    for uid in range(1, citizens + 1 if ordinary else 1):
         amount = rnd.choice((50_000, 100_000, 100_000, 200_000, 300_000))
         charge(uid, amount, moment(), incentive=amount // 10 if rnd.random() < 0.3 else 0)
         for _ in range(rnd.randrange(3, 12)):
@@ -124,7 +140,7 @@ def world_build(
         members = [user_id() for _ in range(rnd.randrange(3, 7))]
         for uid in members:
             at = moment()
-            limit = 500_000
+            limit = MONTHLY_CHARGE_LIMIT
             charge(uid, limit, at)
             paid = rnd.choice((limit, limit, 490_000, 480_000))
             pay(uid, sid, paid, at + timedelta(minutes=rnd.randrange(1, 20)))
