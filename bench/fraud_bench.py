@@ -405,7 +405,7 @@ def seed_run(args, seed: int, bench_shops: list[int], result) -> None:
     from fraud.nightly import step_fraud
     from fraud.rules import Thresholds
     from fraud.selectors import window_of
-    from fraud.synthetic import world_build, world_measure
+    from fraud.synthetic import world_build
 
     start, _end = window_of(args.date, Thresholds())
     world = world_build(
@@ -443,16 +443,7 @@ def seed_run(args, seed: int, bench_shops: list[int], result) -> None:
             pass
     # Ordinary shops the look-alikes paid at are the city's own: a case on one of them is a
     # case on the ordinary city (its world id, 1..N, names no planted or look-alike subject).
-    measures, background = world_measure(world, cases)
-    for m in measures:
-        totals = result.per_kind[m.kind]
-        totals[0] += m.planted
-        totals[1] += m.found
-        totals[2] += m.true_cases
-        totals[3] += m.false_cases
-    result.background_cases += background
-    result.cases += len(cases)
-    result.seeds.append(seed)
+    background = result.add(world, cases, seed)
     result.payments = max(result.payments, step.counts["payments"])
     result.step_seconds.append(step_seconds)
     print(

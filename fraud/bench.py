@@ -20,6 +20,20 @@ class BenchResult:
     step_seconds: list[float] = field(default_factory=list)
     payments: int = 0
 
+    def add(self, world, cases: set[tuple[str, int]], seed: int) -> int:
+        """Count one seed's cases against its world; returns the cases on ordinary subjects."""
+        measures, background = world_measure(world, cases)
+        for m in measures:
+            totals = self.per_kind[m.kind]
+            totals[0] += m.planted
+            totals[1] += m.found
+            totals[2] += m.true_cases
+            totals[3] += m.false_cases
+        self.background_cases += background
+        self.cases += len(cases)
+        self.seeds.append(seed)
+        return background
+
     def recall(self, kind: str) -> float:
         planted, found, _t, _f = self.per_kind[kind]
         return found / planted if planted else 1.0
@@ -78,15 +92,6 @@ def bench_run(
         findings = score(world.facts, thresholds)
         result.step_seconds.append(time.monotonic() - started)
         cases = {(f.subject, f.subject_id) for f in findings}
-        measures, background = world_measure(world, cases)
-        for m in measures:
-            totals = result.per_kind[m.kind]
-            totals[0] += m.planted
-            totals[1] += m.found
-            totals[2] += m.true_cases
-            totals[3] += m.false_cases
-        result.background_cases += background
-        result.cases += len(cases)
-        result.seeds.append(seed)
+        result.add(world, cases, seed)
         result.payments += len(world.facts.payments)
     return result
