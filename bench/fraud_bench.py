@@ -349,13 +349,7 @@ def planted_write(world, *, args, seed: int, bench_shops: list[int]) -> tuple[di
             " SELECT u, amount, incentive, 'paid', 'synthetic', 'fraud-bench-' || e, '', '',"
             " 'wallet', at, at, (at AT TIME ZONE 'Asia/Seoul')::date, e FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[],"
             " %s::timestamptz[], %s::bigint[]) AS t(u, amount, incentive, at, e)",
-            [
-                [c[0] for c in charges],
-                [c[1] for c in charges],
-                [c[2] for c in charges],
-                [c[3] for c in charges],
-                [ids[c[4]] for c in charges],
-            ],
+            _columns(charges, 5, ids),
         )
         cursor.execute(
             "INSERT INTO vouchers_payment (user_id, shop_id, amount, from_principal,"
@@ -365,25 +359,14 @@ def planted_write(world, *, args, seed: int, bench_shops: list[int]) -> tuple[di
             " (at AT TIME ZONE 'Asia/Seoul')::date, at, e, NULL, NULL FROM unnest("
             " %s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[], %s::bigint[])"
             " AS t(u, s, amount, at, e)",
-            [
-                [p[0] for p in payments],
-                [p[1] for p in payments],
-                [p[2] for p in payments],
-                [p[3] for p in payments],
-                [ids[p[4]] for p in payments],
-            ],
+            _columns(payments, 5, ids),
         )
         cursor.execute(
             "INSERT INTO vouchers_refund (user_id, principal, incentive_returned, charged_base,"
             " used_ratio_bp, entry_id, created_at, reversal_reason)"
             " SELECT u, amount, 0, 0, 0, e, at, '' FROM unnest(%s::bigint[], %s::bigint[],"
             " %s::timestamptz[], %s::bigint[]) AS t(u, amount, at, e)",
-            [
-                [r[0] for r in refunds],
-                [r[1] for r in refunds],
-                [r[2] for r in refunds],
-                [ids[r[3]] for r in refunds],
-            ],
+            _columns(refunds, 4, ids),
         )
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # every entry balances, now
     return user_map, shop_map
@@ -394,6 +377,13 @@ def planted_write(world, *, args, seed: int, bench_shops: list[int]) -> tuple[di
 
 class _RollBack(Exception):
     pass
+
+
+def _columns(rows: list[tuple], width: int, ids: list[int]) -> list[list]:
+    """Rows as the columns unnest() takes; the last is an entry's index, given as its id."""
+    columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(width)]
+    columns[-1] = [ids[i] for i in columns[-1]]
+    return columns
 
 
 def seed_run(args, seed: int, bench_shops: list[int], result) -> None:
