@@ -77,3 +77,48 @@ def test_failures_are_rate_limited_per_client_address(api_client, city):
 
 def test_get_is_not_allowed(api_client, city):
     assert api_client.get(URL).status_code == 405
+
+
+def _token_for(user) -> str:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=user).key
+
+
+def test_token_brings_its_person_and_roles_in_one_query(citizen, django_assert_num_queries):
+    from accounts.authentication import UserTokenAuthentication
+    from accounts.roles import Role
+
+    key = _token_for(citizen)
+    with django_assert_num_queries(1):
+        user, token = UserTokenAuthentication().authenticate_credentials(key)
+        assert user.pk == citizen.pk
+        assert user.email == citizen.email
+        assert user.roles == {Role.CITIZEN}
+        assert user.has_role(Role.CITIZEN)
+        assert not user.has_role(Role.CITY_STAFF)
+        assert token.key == key
+        assert token.user_id == citizen.pk
+
+
+def test_a_deleted_token_or_an_inactive_person_is_refused_at_once(api_client, citizen):
+    from rest_framework.authtoken.models import Token
+
+    key = _token_for(citizen)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api_client.get("/api/v1/wallet").status_code == 200
+    User.objects.filter(pk=citizen.pk).update(is_active=False)
+    assert api_client.get("/api/v1/wallet").status_code == 401
+    User.objects.filter(pk=citizen.pk).update(is_active=True)
+    Token.objects.filter(key=key).delete()
+    response = api_client.get("/api/v1/wallet")
+    assert response.status_code == 401
+    assert response.json()["error"]["message"]
+
+
+def test_a_role_taken_away_counts_at_the_next_request(api_client, citizen):
+    key = _token_for(citizen)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api_client.get("/api/v1/wallet").status_code == 200
+    citizen.groups.clear()
+    assert api_client.get("/api/v1/wallet").status_code == 403
