@@ -414,3 +414,56 @@ def server_stop(proc) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
+
+
+# The main configuration of the nginx image docker-compose runs (nginx:1.27's own
+# /etc/nginx/nginx.conf, paths made local); deploy/nginx.conf is included as its server.
+_NGINX_MAIN = """\
+worker_processes auto;
+error_log {work}/error.log notice;
+pid {work}/nginx.pid;
+events {{
+    worker_connections {connections};
+}}
+http {{
+    include {mime};
+    default_type application/octet-stream;
+    sendfile on;
+    keepalive_timeout 65;
+    client_body_temp_path {work}/body;
+    proxy_temp_path {work}/proxy;
+    fastcgi_temp_path {work}/fastcgi;
+    uwsgi_temp_path {work}/uwsgi;
+    scgi_temp_path {work}/scgi;
+    include {work}/default.conf;
+}}
+"""
+
+
+def proxy_start(port: int, upstream: int, *, connections: int = 1024):
+    """nginx on 127.0.0.1:``port`` in front of gunicorn on ``upstream``, as docker-compose ships
+    it: deploy/nginx.conf as the server (its upstream and listen port made local, its access
+    log kept under .data/bench/nginx) inside the image's main configuration. Returns the process
+    (its own process group), once ``nginx -t`` has accepted the configuration."""
+    import re
+    import shutil
+    import subprocess
+
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        raise SystemExit("this bench runs behind nginx as shipped: apt-get install nginx")
+    work = ROOT / ".data" / "bench" / "nginx"
+    work.mkdir(parents=True, exist_ok=True)
+    server = (ROOT / "deploy" / "nginx.conf").read_text()
+    server, upstreams = re.subn(r"server web:8000;", f"server 127.0.0.1:{upstream};", server)
+    server, listens = re.subn(r"listen 80 default_server;", f"listen 127.0.0.1:{port};", server)
+    server = server.replace("/var/log/nginx/access.log", str(work / "access.log"))
+    if (upstreams, listens) != (1, 1):
+        raise SystemExit("deploy/nginx.conf changed shape: update bench/_setup.py proxy_start")
+    (work / "default.conf").write_text(server)
+    mime = "/etc/nginx/mime.types" if Path("/etc/nginx/mime.types").exists() else "/dev/null"
+    main = work / "nginx.conf"
+    main.write_text(_NGINX_MAIN.format(work=work, mime=mime, connections=connections))
+    command = [binary, "-p", str(work), "-e", str(work / "error.log"), "-c", str(main)]
+    subprocess.run([*command, "-t", "-q"], check=True)
+    return subprocess.Popen([*command, "-g", "daemon off;"], start_new_session=True)

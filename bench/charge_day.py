@@ -1,9 +1,13 @@
-"""Charge day: CITIZENS citizens arrive over SECONDS for a first-come tranche, against gunicorn
-as shipped (gunicorn.conf.py), driven by bench/openloop.c (an open-loop C generator: request i
-is sent at t0 + i / RATE on a connection of its own and its latency counted from that time).
+"""Charge day: CITIZENS citizens arrive over SECONDS for a first-come tranche, against the
+server as docker-compose ships it: gunicorn (gunicorn.conf.py) behind nginx (deploy/nginx.conf
+inside the nginx image's main configuration, bench/_setup.py ``proxy_start``; Debian's
+``nginx`` package), driven by bench/openloop.c (an open-loop C generator: request i is sent at
+t0 + i / RATE on a connection of its own and its latency counted from that time). ``--direct``
+leaves nginx out: gunicorn's sync workers then face the clients themselves, which
+gunicorn.conf.py says they must not (docs/sales.md, "Charge day").
 
     python bench/charge_day.py [--citizens 180000] [--seconds 300] [--port 8107]
-                               [--floor-seconds 20] [--fresh]
+                               [--proxy-port 8108] [--direct] [--floor-seconds 20] [--fresh]
 
 1. Seeds the bench city ``bench_sales`` with CITIZENS citizens, each with an API token (bulk
    inserts; kept between runs unless --fresh) and sets up a first-come sale for a third of them
@@ -42,6 +46,7 @@ from _setup import (
     django_setup,
     floor_tables,
     percentile,
+    proxy_start,
     server_shape,
     server_start,
     server_stop,
@@ -95,15 +100,21 @@ def run_open(specs, *, port: int, rate: float, tag: str):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     latencies, errors, last_sent = [], 0, 0
+    by_minute: dict[int, list[float]] = {}
     for line in out.read_text().splitlines():
         _i, sched, sent, done, status, _row = (int(x) for x in line.split())
         last_sent = max(last_sent, sent)
-        if status == 201:
-            latencies.append((done - sched) / 1000)
-        else:
-            errors += 1
-            latencies.append(math.inf)
+        latency = (done - sched) / 1000 if status == 201 else math.inf
+        errors += status != 201
+        latencies.append(latency)
+        by_minute.setdefault(sched // 60_000_000, []).append(latency)
     achieved = len(latencies) / (last_sent / 1e6) if last_sent else 0.0
+    if len(by_minute) > 1:  # a collapse shows where it began; a warm-up shows in the first
+        print(
+            f"{tag} p99 by minute: "
+            + ", ".join(f"{ms(values, 99)}" for _m, values in sorted(by_minute.items()))
+            + " ms"
+        )
     return latencies, errors, wall, cpu, achieved
 
 
@@ -155,6 +166,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--floor-seconds", type=float, default=20)
     parser.add_argument("--port", type=int, default=8107)
+    parser.add_argument("--proxy-port", type=int, default=8108)
+    parser.add_argument(
+        "--direct", action="store_true", help="no nginx: the generator talks to gunicorn itself"
+    )
     parser.add_argument("--fresh", action="store_true")
     args = parser.parse_args()
 
@@ -175,6 +190,13 @@ def main() -> None:
     t = time.monotonic()
     tokens = citizens_seed(args.citizens)
     print(f"seeded {len(tokens)} citizens with tokens in {time.monotonic() - t:.0f} s")
+    # What autovacuum would have done (it is off on some machines): statistics for the
+    # citizens just written, and the dead rows of earlier runs' tickets cleared.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "VACUUM (ANALYZE) accounts_user, accounts_user_groups, authtoken_token,"
+            " sales_ticket, sales_salechunk, sales_sale"
+        )
     rate = args.citizens / args.seconds
     buyers = max(1, args.citizens // 3)
     now = timezone.now()
@@ -194,13 +216,17 @@ def main() -> None:
     openloop_binary()
     print(f"server: gunicorn {server_shape()} on 127.0.0.1:{args.port}; {os.cpu_count()} cores")
     proc = server_start(args.port, HOST, env={"CONN_MAX_AGE": "600"})
+    proxy, port = None, args.port
+    if not args.direct:
+        proxy, port = proxy_start(args.proxy_port, args.port), args.proxy_port
+        print(f"behind nginx (deploy/nginx.conf, as docker-compose ships it) on 127.0.0.1:{port}")
     try:
         floor_n = int(rate * args.floor_seconds)
         floor_specs = [
             (f"/bench/floor?account={1 + (n * 7919) % 1000}", "", "", "") for n in range(floor_n)
         ]
         f_lat, f_err, _w, _cpu, f_rate = run_open(
-            floor_specs, port=args.port, rate=rate, tag="charge-day-floor"
+            floor_specs, port=port, rate=rate, tag="charge-day-floor"
         )
         print(
             f"floor: {len(f_lat)} requests at {f_rate:.0f}/s, p50 {ms(f_lat, 50)} ms,"
@@ -232,7 +258,7 @@ def main() -> None:
             for n, token in enumerate(tokens)
         ]
         lat, errors, wall, gen_cpu, achieved = run_open(
-            specs, port=args.port, rate=rate, tag="charge-day"
+            specs, port=port, rate=rate, tag="charge-day"
         )
         deadline = time.monotonic() + 60
         while not allocated_at and time.monotonic() < deadline:
@@ -240,6 +266,8 @@ def main() -> None:
         stop.set()
         thread.join(10)
     finally:
+        if proxy is not None:
+            server_stop(proxy)
         server_stop(proc)
 
     connection.set_tenant(city)

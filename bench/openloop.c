@@ -149,6 +149,7 @@ int main(int argc, char **argv) {
     int64_t t0 = now_us() + 100000;
     for (int i = 0; i < n; i++) jobs[i].sched = (int64_t)(i * 1e6 / rate);
     int next = 0, finished = 0, failed = 0;
+    int oldest = 0; /* every request before it has finished */
 
     while (finished < n) {
         int64_t now = now_us() - t0;
@@ -170,10 +171,16 @@ int main(int argc, char **argv) {
             }
             next++;
         }
-        /* Time out what has waited too long. */
-        for (int i = 0; i < next; i++) {
+        /* Time out what has waited too long. Requests are scheduled in index order, so only
+         * those from the oldest unfinished one up to the first still within its time can be
+         * due: scanning every request started so far at each turn of this loop (as this did
+         * until 2026-12-04) cost O(n) a turn, and with 180,000 requests at 600/s the
+         * generator took a fifth of the machine from the server it measured. */
+        while (oldest < next && jobs[oldest].state == 3) oldest++;
+        for (int i = oldest; i < next && now - jobs[i].sched > timeout; i++) {
             if (jobs[i].state == 1 || jobs[i].state == 2) {
-                if (now - jobs[i].sched > timeout) { finish(&jobs[i], epfd, 0); finished++, failed++; }
+                finish(&jobs[i], epfd, 0);
+                finished++, failed++;
             }
         }
         int wait_ms = 50;

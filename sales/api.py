@@ -135,8 +135,9 @@ class QueueApi(APIView):
             birth_year=data.validated_data.get("birth_year"),
             idempotency_key=key,
         )
-        sale = services.sale_get(sale_id)
-        response = Response(selectors.ticket_status(sale=sale, ticket=ticket).as_api(), status=201)
+        response = Response(
+            selectors.ticket_status(sale=ticket.sale, ticket=ticket).as_api(), status=201
+        )
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response

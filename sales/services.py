@@ -53,6 +53,8 @@ from .models import Sale, SaleChunk, SaleEvent, Ticket, TicketCharge
 
 CHUNKS = 16
 TICK_SECONDS = 1.0
+# How long a missing ticket number holds up the tickets after it (see _up_to_a_gap).
+ARRIVAL_GRACE_SECONDS = 2
 
 
 def _event(sale: Sale, kind: str, actor: User | None = None, **detail) -> None:
@@ -208,7 +210,8 @@ def ticket_issue(
     now: datetime | None = None,
 ) -> tuple[Ticket, bool]:
     """A citizen's ticket: issued at once, numbered in arrival order. The same citizen asking
-    again gets the same ticket (``created`` False). Refused (nothing written) outside the
+    again gets the same ticket (``created`` False). The ticket carries the sale as read (from
+    the cache), for the answer. Refused (nothing written) outside the
     window, above the per-person limit, and in a staggered sale on another birth year's day."""
     now = now or timezone.now()
     sale = sale_get(sale_id)
@@ -218,39 +221,34 @@ def ticket_issue(
         # The same citizen again (after the window, or on another day) gets the same ticket.
         existing = Ticket.objects.filter(sale_id=sale.pk, user=user).first()
         if existing is not None:
+            existing.sale = sale
             return existing, False
         raise
     ordered_now = not sale.is_window
     target = amount if ordered_now else 0
-    # One statement: the number is drawn only when the citizen has no ticket yet (so a retry
-    # leaves no gap), and the UNIQUE settles two requests of the same citizen racing.
+    # One statement (sales/sql/sales_ticket_issue.sql): the number is drawn only when the
+    # citizen has no ticket yet (so a retry leaves no gap), and the UNIQUE settles two
+    # requests of the same citizen racing.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            INSERT INTO sales_ticket (sale_id, user_id, number, order_key, requested, target,
-                allocated, state, "group", birth_digit, idempotency_key, arrived_at)
-            SELECT %(sale)s, %(user)s, n, CASE WHEN %(ordered)s THEN n END, %(amount)s,
-                %(target)s, 0, 'waiting', %(group)s, %(digit)s, %(key)s, clock_timestamp()
-            FROM (SELECT nextval('{sale.sequence_name}') AS n
-                  WHERE NOT EXISTS (SELECT 1 FROM sales_ticket
-                                    WHERE sale_id = %(sale)s AND user_id = %(user)s)) s
-            ON CONFLICT (sale_id, user_id) DO NOTHING
-            RETURNING id, number, order_key, arrived_at
-            """,  # noqa: S608 (the sequence name is built from an integer id)
-            {
-                "sale": sale.pk,
-                "user": user.pk,
-                "ordered": ordered_now,
-                "amount": amount,
-                "target": target,
-                "group": group,
-                "digit": digit,
-                "key": idempotency_key[:100],
-            },
+            "SELECT * FROM sales_ticket_issue(%s, %s, %s, %s, %s, %s, %s, %s::smallint, %s)",
+            [
+                sale.pk,
+                sale.sequence_name,
+                user.pk,
+                ordered_now,
+                amount,
+                target,
+                group,
+                digit,
+                idempotency_key[:100],
+            ],
         )
         row = cursor.fetchone()
     if row is None:  # the citizen's ticket from before (or from a request racing this one)
-        return Ticket.objects.get(sale_id=sale.pk, user=user), False
+        existing = Ticket.objects.get(sale_id=sale.pk, user=user)
+        existing.sale = sale
+        return existing, False
     ticket_id, number, order_key, arrived_at = row
     ticket = Ticket(
         pk=ticket_id,
@@ -535,11 +533,12 @@ def _admit_batch(sale: Sale, slots: int, now: datetime, cap: int | None) -> int:
     The chunks' CHECK still refuses any oversell; ``ticket_admit`` is the one-ticket form."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, number, target FROM sales_ticket"
+            "SELECT id, number, target, order_key,"
+            " arrived_at < clock_timestamp() - %s * interval '1 second' FROM sales_ticket"
             " WHERE sale_id = %s AND state = 'waiting' ORDER BY order_key LIMIT %s FOR UPDATE",
-            [sale.pk, slots],
+            [ARRIVAL_GRACE_SECONDS, sale.pk, slots],
         )
-        waiting = cursor.fetchall()
+        waiting = _up_to_a_gap(sale, cursor.fetchall())
         if not waiting:
             return 0
         cursor.execute(
@@ -620,6 +619,27 @@ def _admit_batch(sale: Sale, slots: int, now: datetime, cap: int | None) -> int:
             ],
         )
         return len(admitted)
+
+
+def _up_to_a_gap(sale: Sale, rows: list[tuple]) -> list[tuple[int, int, int]]:
+    """The waiting tickets (id, number, target) that may be admitted now, in order: first come
+    keeps arrival order exactly. A ticket's number is drawn when its INSERT runs, and a request
+    that drew a lower number may commit a moment after a later one: admitting past the missing
+    number would serve the later arrival first (the charge-day bench saw it, one place). So a
+    first-come or staggered batch stops before the first number not seen yet, unless the
+    ticket after it arrived more than ARRIVAL_GRACE_SECONDS ago: that number was drawn by an
+    insert that was rolled back or lost the race of a citizen asking twice, and never comes.
+    A window sale's order is the draw's, complete when drawn."""
+    if sale.is_window:
+        return [row[:3] for row in rows]
+    expected = sale.decided_through + 1
+    kept = []
+    for ticket_id, number, target, order_key, settled in rows:
+        if order_key > expected and not settled:
+            break
+        kept.append((ticket_id, number, target))
+        expected = max(expected, order_key + 1)
+    return kept
 
 
 def _refuse_when_done(sale: Sale, now: datetime) -> int:

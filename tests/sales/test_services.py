@@ -265,6 +265,68 @@ def test_first_come_fairness_reports_no_inversion():
     assert sale_fairness(sale=sale).largest_inversion == 0
 
 
+def _skip_a_number(sale):
+    """What a request that drew its ticket number and has not committed yet looks like to
+    everyone else: the number is taken from the sequence, and no row has it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval('{sale.sequence_name}')")
+        return cursor.fetchone()[0]
+
+
+def test_first_come_waits_for_a_number_drawn_but_not_yet_committed(monkeypatch):
+    from sales import services
+
+    monkeypatch.setattr(services, "ARRIVAL_GRACE_SECONDS", 3600)  # however slow this machine
+    sale = make_sale(amount=1_000_000)
+    _p, (first,) = _issue(sale, [10_000])
+    late_number = _skip_a_number(sale)  # the second arrival, still committing
+    _p, (third,) = _issue(sale, [10_000])
+    assert (first.number, late_number, third.number) == (1, 2, 3)
+    sale_tick(sale_id=sale.pk, now=T1)
+    assert _states([first, third]) == [("admitted", 10_000), ("waiting", 0)]
+
+    # The second arrival's row commits: it is admitted before the third.
+    second_user = CitizenFactory()
+    second = Ticket.objects.create(
+        sale=sale,
+        user=second_user,
+        number=late_number,
+        order_key=late_number,
+        requested=10_000,
+        target=10_000,
+        allocated=0,
+        state="waiting",
+    )
+    sale_tick(sale_id=sale.pk, now=T1 + dt.timedelta(seconds=2))
+    assert _states([first, second, third]) == [("admitted", 10_000)] * 3
+    admitted = list(
+        Ticket.objects.filter(sale=sale)
+        .order_by("admitted_at", "order_key")
+        .values_list("order_key", flat=True)
+    )
+    assert admitted == [1, 2, 3]
+    assert sale_fairness(sale=sale).largest_inversion == 0
+
+
+def test_a_number_that_never_comes_holds_nobody_up_for_long():
+    """A number drawn by an insert that was rolled back (or lost a citizen's race with
+    themselves) is passed over once the ticket after it is ARRIVAL_GRACE_SECONDS old."""
+    from sales.services import ARRIVAL_GRACE_SECONDS
+
+    sale = make_sale(amount=1_000_000)
+    _skip_a_number(sale)
+    _p, (second,) = _issue(sale, [10_000])
+    sale_tick(sale_id=sale.pk, now=T1)
+    assert _states([second]) == [("waiting", 0)]
+    Ticket.objects.filter(pk=second.pk).update(
+        arrived_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=ARRIVAL_GRACE_SECONDS + 1)
+    )
+    sale_tick(sale_id=sale.pk, now=T1 + dt.timedelta(seconds=2))
+    assert _states([second]) == [("admitted", 10_000)]
+
+
 def test_redis_gone_or_emptied_mid_sale_loses_no_ticket_and_no_reservation(redis_url):
     from django.core.cache import cache
     from django.test import override_settings
@@ -279,7 +341,7 @@ def test_redis_gone_or_emptied_mid_sale_loses_no_ticket_and_no_reservation(redis
     cache.clear()  # Redis restarted without its data
     dead = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "jeonju_prepay.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens: every call fails
             "KEY_FUNCTION": "django_tenants.cache.make_key",
         }
