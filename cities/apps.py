@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 def _place_on_citus(sender, **kwargs):
     """After every migrate of a schema, on a Citus cluster: the public schema's tenant registry
-    is replicated to every node, and a city's SQL functions run on the city's worker
-    (``cities.scaleout``). Nothing happens on a single PostgreSQL."""
+    is replicated to every node, and a city's SQL functions plan each call (Citus cannot plan
+    them generically) and run on the city's worker (``cities.scaleout``). Nothing happens on a
+    single PostgreSQL."""
     from django.db import connection
 
     from . import scaleout
@@ -16,6 +17,7 @@ def _place_on_citus(sender, **kwargs):
     if connection.schema_name == "public":
         scaleout.public_tables_replicate()
     else:
+        scaleout.city_functions_custom_plans(connection.schema_name)
         scaleout.city_functions_delegate(connection.schema_name)
 
 

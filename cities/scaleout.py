@@ -7,6 +7,8 @@ function touches that one node. Nothing here is needed on a single PostgreSQL: e
 checks ``citus_active()`` and does nothing without Citus. The operations, and why the ledger's
 triggers stay correct through them, are in docs/scale-out.md.
 
+- ``city_functions_custom_plans``: the city's functions that keep one plan per connection on
+  a single PostgreSQL plan each call on Citus (it cannot plan their statements generically).
 - ``city_functions_delegate``: the city's SQL functions (``wallet_pay()``, ``ledger_post()`` ...)
   are colocated with its tables, so a call made outside a transaction block runs on the
   worker in one round trip (Citus's function delegation). Done after every migrate of a city.
@@ -35,6 +37,13 @@ logger = logging.getLogger(__name__)
 
 # The tenant registry: small, written by operators only, read by every request's routing.
 REFERENCE_TABLES = ("cities_city", "cities_domain")
+
+# A city's functions that must run on the coordinator, never delegated: they use an object
+# Citus keeps there only. ``sales_ticket_issue()`` draws a ticket's number from its sale's own
+# sequence (``CREATE SEQUENCE`` in a distributed schema makes it on the coordinator alone, and
+# the worker answered 'relation "sales_sale_1_ticket_seq" does not exist'); called on the
+# coordinator, nextval() runs there and the INSERT is routed to the worker.
+COORDINATOR_FUNCTIONS = ("sales_ticket_issue",)
 
 
 @dataclass(frozen=True)
@@ -103,7 +112,8 @@ def workers() -> list[Node]:
 
 
 def city_functions_delegate(schema_name: str) -> list[str]:
-    """Colocate the city's SQL functions (all but trigger functions) with its tables, so that
+    """Colocate the city's SQL functions (all but trigger functions and
+    ``COORDINATOR_FUNCTIONS``) with its tables, so that
     Citus runs a call made outside a transaction block on the city's worker, in one round
     trip. Returns the functions newly colocated; does nothing for a schema that is not
     distributed. Safe to run again (after every migrate of the city)."""
@@ -113,12 +123,12 @@ def city_functions_delegate(schema_name: str) -> list[str]:
         cursor.execute(
             "SELECT p.oid::regprocedure::text FROM pg_proc p"
             " WHERE p.pronamespace = to_regnamespace(%s) AND p.prokind = 'f'"
-            "   AND p.prorettype <> 'trigger'::regtype"
+            "   AND p.prorettype <> 'trigger'::regtype AND p.proname <> ALL(%s)"
             "   AND NOT EXISTS (SELECT 1 FROM pg_dist_object o"
             "                    WHERE o.classid = 'pg_proc'::regclass AND o.objid = p.oid"
             "                      AND o.colocationid IS NOT NULL)"
             " ORDER BY 1",
-            [schema_name],
+            [schema_name, list(COORDINATOR_FUNCTIONS)],
         )
         functions = [row[0] for row in cursor.fetchall()]
         if not functions:
@@ -136,6 +146,31 @@ def city_functions_delegate(schema_name: str) -> list[str]:
                 "SELECT create_distributed_function(%s, colocate_with := %s)", [function, table]
             )
     logger.info("[%s] %s functions run on the city's worker", schema_name, len(functions))
+    return functions
+
+
+def city_functions_custom_plans(schema_name: str) -> list[str]:
+    """On a Citus cluster, the city's functions plan their statements for each call again:
+    those that say ``plan_cache_mode = force_generic_plan`` (the counter's, docs/architecture.md)
+    lose it. A generic plan keeps the function's variables as parameters, and Citus cannot
+    plan a statement on a city's table that holds them (``ledger_post()``'s INSERT ... SELECT:
+    "could not create distributed plan ... parameters"); a custom plan has them as values.
+    Returns the functions changed; does nothing without Citus. Safe to run again (after every
+    migrate of the city, before its functions are delegated)."""
+    if not citus_active():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p"
+            " WHERE p.pronamespace = to_regnamespace(%s)"
+            "   AND 'plan_cache_mode=force_generic_plan' = ANY(p.proconfig) ORDER BY 1",
+            [schema_name],
+        )
+        functions = [row[0] for row in cursor.fetchall()]
+        for function in functions:
+            cursor.execute(f"ALTER FUNCTION {function} RESET plan_cache_mode")
+    if functions:
+        logger.info("[%s] %s functions plan each call on Citus", schema_name, len(functions))
     return functions
 
 
@@ -292,6 +327,7 @@ def city_distribute(*, schema_name: str, attempts: int = 10) -> DistributeReport
             logger.info("[%s] distribute: %s, trying again (%s)", schema_name, code, attempt)
             time.sleep(0.2 * attempt)
     node = city_node(schema_name)
+    city_functions_custom_plans(schema_name)
     functions = city_functions_delegate(schema_name)
     logger.info("[%s] distributed to %s", schema_name, node)
     return DistributeReport(

@@ -14,6 +14,7 @@
 -- Errors: JP201 the prepaid balance is too small (HINT what is available), JP198 a prepaid
 -- account is missing, and those of wallet_pay(). now() is read once (Citus refuses it inside
 -- CASE).
+-- Planned once per connection, never with a sequential scan, as wallet_pay() (which says why).
 CREATE OR REPLACE FUNCTION prepaid_redeem(
     p_user bigint, p_shop bigint, p_amount bigint, p_wallet_amount bigint,
     p_device bigint, p_actor bigint, p_code bigint,
@@ -21,7 +22,9 @@ CREATE OR REPLACE FUNCTION prepaid_redeem(
     p_business_date date, p_month date,
     p_rate_bp integer, p_cashback_cap bigint, p_shard integer, p_memo text
 ) RETURNS jsonb LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
+SET search_path FROM CURRENT
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off AS $$
 DECLARE
     v_claim record;
     v_acc record;

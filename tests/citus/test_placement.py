@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from cities import scaleout
 from ledger.selectors import ledger_check
 from ledger.services import Idem
+from sales.services import ticket_issue
 from tests.accounts.factories import CitizenFactory
 from tests.merchants.factories import ShopFactory
+from tests.sales.conftest import wallet_rules_set
+from tests.sales.factories import make_sale
 from tests.vouchers.conftest import charge, jeonju_rules_and_budget
 from vouchers.services import wallet_pay
 
@@ -71,6 +77,8 @@ def test_a_citys_money_functions_run_on_its_worker_in_one_call(citus, live_city)
         assert colocated.get(function) is True, colocated
     # Trigger functions stay where their triggers fire (on the shards), not delegated.
     assert "ledger_apply_postings" not in colocated or colocated["ledger_apply_postings"] is None
+    # The ticket function uses its sale's sequence, kept on the coordinator: not delegated.
+    assert colocated.get("sales_ticket_issue") is not True, colocated
 
     jeonju_rules_and_budget()
     citizen, shop = CitizenFactory(), ShopFactory()
@@ -114,3 +122,19 @@ def test_the_registry_id_sequences_are_brought_past_their_rows(citus, committed_
         assert domain.pk > 1
     finally:
         domain.delete()
+
+
+def test_charge_day_tickets_are_numbered_from_the_sale_sequence_on_the_coordinator(
+    citus, live_city
+):
+    """A sale's sequence exists on the coordinator only; a ticket issued outside a transaction
+    block (as the charge-day API issues it) must draw from it there, not on the worker."""
+    wallet_rules_set()
+    now = timezone.now()
+    sale = make_sale(opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=1))
+    people = [CitizenFactory() for _ in range(3)]
+    numbers = [ticket_issue(sale_id=sale.pk, user=p, amount=10_000)[0].number for p in people]
+    again, created = ticket_issue(sale_id=sale.pk, user=people[1], amount=10_000)
+    assert numbers == [1, 2, 3]
+    assert (again.number, created) == (2, False)  # a retry draws no number: no gap
+    assert _rows(f"SELECT last_value FROM {sale.sequence_name}") == [(3,)]

@@ -48,7 +48,11 @@ def ledger_figures(start: dt.date, end: dt.date) -> dict[str, int]:
     wallet = Q(account__kind__in=["wallet_principal", "wallet_incentive"])
     budget = Q(account__kind="incentive_budget")
     budget_all = Posting.objects.filter(account__kind="incentive_budget", business_date__lte=end)
-    funding = Q(entry__kind__in=["funding", "adjustment"])
+    # A reversal counts as the kind it reverses (as of_kind() does): releasing a fraud case's
+    # incentive hold reverses the hold's adjustment and takes the budget's funding back.
+    funding = Q(entry__kind__in=["funding", "adjustment"]) | Q(
+        entry__kind="reversal", entry__reverses__kind__in=["funding", "adjustment"]
+    )
     pledges = Pledge.objects.filter(entry__isnull=False, business_date__range=(start, end))
     return {
         "charges": _sum(p.filter(account__kind="wallet_principal", entry__kind="charge")),
