@@ -260,7 +260,10 @@ def _last_changed(text: str) -> str:
 
 CODE_CASES = {
     "tampered digits": (lambda w: _tampered(_code(w.citizen_a)), 404),
-    "tampered QR token": (lambda w: _last_changed(payment_code_issue(user=w.citizen_a).qr_token), 404),
+    "tampered QR token": (
+        lambda w: _last_changed(payment_code_issue(user=w.citizen_a).qr_token),
+        404,
+    ),
     "expired": (_expired_code, 410),
     "another city's code": (_other_city_code, 404),
     "another city's QR token": (None, 404),  # filled in below
