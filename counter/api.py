@@ -65,20 +65,6 @@ class CounterIdentifyApi(APIView):
         return Response(identify_body(code_obj=code_obj, shop=device.shop))
 
 
-class CounterPaymentInput(serializers.Serializer):
-    code = serializers.CharField(max_length=200, required=False)
-    card = serializers.CharField(max_length=40, required=False, help_text="16 digits")
-    pin = serializers.CharField(
-        max_length=20, required=False, write_only=True, help_text="the card's 6-digit PIN"
-    )
-    amount = MoneyField(min_value=1, max_value=100_000_000)
-
-    def validate(self, attrs):
-        if bool(attrs.get("code")) == bool(attrs.get("card")):
-            raise serializers.ValidationError("Send either a code or a card number.")
-        return attrs
-
-
 class CounterCodePaymentInput(serializers.Serializer):
     """The common case of ``CounterPaymentInput``: a code and an amount, no card. A serializer
     copies its declared fields for every request, so the counter's busiest call validates with
@@ -86,6 +72,22 @@ class CounterCodePaymentInput(serializers.Serializer):
 
     code = serializers.CharField(max_length=200)
     amount = MoneyField(min_value=1, max_value=100_000_000)
+
+
+class CounterPaymentInput(CounterCodePaymentInput):
+    card = serializers.CharField(max_length=40, required=False, help_text="16 digits")
+    pin = serializers.CharField(
+        max_length=20, required=False, write_only=True, help_text="the card's 6-digit PIN"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].required = False  # a card may stand in for it
+
+    def validate(self, attrs):
+        if bool(attrs.get("code")) == bool(attrs.get("card")):
+            raise serializers.ValidationError("Send either a code or a card number.")
+        return attrs
 
 
 class CounterPaymentApi(APIView):
