@@ -200,6 +200,14 @@ def _snapshot_forget(sale_id: int) -> None:
         cache.delete(f"sales:sale:{sale_id}")
 
 
+def _ticket_held(sale: Sale, user: User) -> Ticket | None:
+    """The citizen's ticket in the sale, if any, carrying the sale as read (for the answer)."""
+    ticket = Ticket.objects.filter(sale_id=sale.pk, user=user).first()
+    if ticket is not None:
+        ticket.sale = sale
+    return ticket
+
+
 def ticket_issue(
     *,
     sale_id: int,
@@ -219,9 +227,8 @@ def ticket_issue(
         amount, digit, group = _application_check(sale, user, amount, birth_year, now)
     except ApplicationError:
         # The same citizen again (after the window, or on another day) gets the same ticket.
-        existing = Ticket.objects.filter(sale_id=sale.pk, user=user).first()
+        existing = _ticket_held(sale, user)
         if existing is not None:
-            existing.sale = sale
             return existing, False
         raise
     ordered_now = not sale.is_window
@@ -246,8 +253,9 @@ def ticket_issue(
         )
         row = cursor.fetchone()
     if row is None:  # the citizen's ticket from before (or from a request racing this one)
-        existing = Ticket.objects.get(sale_id=sale.pk, user=user)
-        existing.sale = sale
+        existing = _ticket_held(sale, user)
+        if existing is None:  # the UNIQUE said it exists; never expected
+            raise Ticket.DoesNotExist(f"sale {sale.pk}: no ticket for user {user.pk}")
         return existing, False
     ticket_id, number, order_key, arrived_at = row
     ticket = Ticket(
