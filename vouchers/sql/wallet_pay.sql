@@ -35,9 +35,9 @@
 -- Planned once per connection (plan_cache_mode = force_generic_plan, for every statement it
 -- runs, nested functions and triggers included): PostgreSQL's own choice kept making a custom
 -- plan for each call, because a generic plan must keep branches a custom plan drops (the
--- grant account's in the accounts' lock, for a citizen with no grant) and so looked costlier. Measured on the counter bench
--- city, backend CPU of one call: 2.29-2.39 ms with custom plans, 1.94-2.02 ms generic (the
--- account lock alone: 150 µs a call, 63 µs generic). Every statement here finds its rows by a
+-- grant account's in the accounts' lock, for a citizen with no grant) and so looked costlier.
+-- Measured on the counter bench city, backend CPU of one call: 2.29-2.39 ms with custom
+-- plans, 1.94-2.02 ms generic (the account lock alone: 150 µs a call, 63 µs generic). Every statement here finds its rows by a
 -- key, and a plan made once must stay right as the tables grow from empty, so no sequential
 -- scan (enable_seqscan = off: a plan made on an empty table kept reading the whole table,
 -- as sales_ticket_issue() did).
